@@ -1,0 +1,1 @@
+"""First-party plugins: built-in behaviour, implemented through the same hooks as partners."""

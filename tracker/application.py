@@ -1,0 +1,84 @@
+"""The eventsourcing Applications (one per stream) and how they are configured from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Transcoder
+
+from tracker.codec import MsgpackTranscoder
+from tracker.settings import Settings
+
+
+class TrackerApplication(Application):
+    # 1-based positions; PostgreSQL may leave gaps, so readers page from the last id seen.
+    def construct_transcoder(self) -> Transcoder:
+        return MsgpackTranscoder()
+
+
+class CatalogApplication(TrackerApplication):
+    """Apps, partners, campaigns, links, tariffs, corrections, postbacks, tokens."""
+
+    name = "catalog"
+
+
+class IngestApplication(TrackerApplication):
+    """Clicks, impressions and SDK/S2S events: the high-volume stream."""
+
+    name = "ingest"
+
+
+class AttributionApplication(TrackerApplication):
+    """Installs and attribution decisions."""
+
+    name = "attribution"
+
+
+APPLICATION_CLASSES: tuple[type[TrackerApplication], ...] = (
+    CatalogApplication,
+    IngestApplication,
+    AttributionApplication,
+)
+
+
+def postgres_env(settings: Settings) -> dict[str, str]:
+    url = urlsplit(settings.database_url)
+    if url.scheme not in ("postgres", "postgresql"):
+        raise SystemExit("TRACKER_DATABASE_URL must be a postgresql:// URL")
+    return {
+        "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_SCHEMA": settings.database_schema,
+    }
+
+
+def store_env(settings: Settings, name: str) -> dict[str, Any]:
+    env: dict[str, Any] = {}
+    if settings.uses_postgres:
+        env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
+        env.update(postgres_env(settings))
+        env["POSTGRES_POOL_SIZE"] = "4"
+    else:
+        data_dir = Path(settings.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+        env["SQLITE_DBNAME"] = str(data_dir / f"{name}.sqlite")
+        env["SQLITE_LOCK_TIMEOUT"] = "10"
+    if settings.cipher_key:
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = settings.cipher_key
+    return env
+
+
+def open_applications(settings: Settings) -> dict[str, TrackerApplication]:
+    # Pass the env explicitly: eventsourcing also reads os.environ, which must not leak in.
+    return {
+        cls.name: cls(env={"PERSISTENCE_MODULE": "", **store_env(settings, cls.name)})
+        for cls in APPLICATION_CLASSES
+    }

@@ -1,0 +1,142 @@
+"""``tracker serve | worker | release | token | replay``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+import trio
+
+from tracker.settings import Settings, load_settings
+
+
+def _serve(settings: Settings, roles: tuple[str, ...]) -> None:
+    from hypercorn.config import Config
+    from hypercorn.trio import serve
+
+    from tracker.bootstrap import bootstrap
+    from tracker.web.asgi import build_asgi
+
+    tracker = bootstrap(settings)
+    asgi = build_asgi(tracker, roles=roles)
+    config = Config()
+    config.bind = [f"{settings.host}:{settings.port}"]
+    config.accesslog = None
+    config.graceful_timeout = 5
+
+    async def main() -> None:
+        stop = trio.Event()
+
+        async def on_signals() -> None:
+            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    stop.set()
+                    return
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(on_signals)
+            print(
+                f"tracker serving on http://{settings.host}:{settings.port} "
+                f"({'PostgreSQL' if settings.uses_postgres else 'SQLite in ' + settings.data_dir})",
+                flush=True,
+            )
+            await serve(asgi, config, shutdown_trigger=stop.wait)
+            nursery.cancel_scope.cancel()
+
+    try:
+        trio.run(main)
+    finally:
+        tracker.close()
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from tracker.bootstrap import bootstrap
+    from tracker.domain.errors import DomainError
+
+    tracker = bootstrap(settings)
+    try:
+        token = tracker.catalog_service.issue_token(
+            role=args.role, partner_id=args.partner, label=args.label
+        )
+    except DomainError as e:
+        print(f"error: {e.field}: {e.detail}", file=sys.stderr)
+        return 2
+    finally:
+        tracker.close()
+    print(token)
+    return 0
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from tracker.bootstrap import bootstrap
+    from tracker.replay import replay
+
+    tracker = bootstrap(settings)
+    try:
+        report = replay(tracker, progress=not args.quiet)
+    finally:
+        tracker.close()
+    print(report.summary())
+    return 0 if report.equal else 1
+
+
+def _release(settings: Settings) -> int:
+    from tracker.bootstrap import bootstrap
+
+    bootstrap(settings).close()  # creating the Applications and views creates their tables
+    print("tables ready")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tracker", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the whole tracker in one process")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    web = sub.add_parser("web", help="run only ingest and the API (scale-out: many of these)")
+    web.add_argument("--host")
+    web.add_argument("--port", type=int)
+    sub.add_parser("worker", help="run only the background actors (projections)")
+    sub.add_parser("release", help="create the store's tables and exit")
+    token = sub.add_parser("token", help="manage API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="print a new token once")
+    create.add_argument("--role", choices=["admin", "viewer", "partner"], required=True)
+    create.add_argument("--partner", help="partner id (partner tokens)")
+    create.add_argument("--label", default="cli")
+    replay = sub.add_parser("replay", help="rebuild every projection and compare with the live one")
+    replay.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    overrides = {
+        k: v
+        for k, v in (("host", getattr(args, "host", None)), ("port", getattr(args, "port", None)))
+        if v
+    }
+    settings = load_settings(**overrides)
+    if args.command == "serve":
+        _serve(settings, ("web", "worker"))
+        return 0
+    if args.command == "web":
+        _serve(settings, ("web",))
+        return 0
+    if args.command == "worker":
+        from tracker.worker import run_worker
+
+        run_worker(settings)
+        return 0
+    if args.command == "release":
+        return _release(settings)
+    if args.command == "token":
+        return _token(settings, args)
+    if args.command == "replay":
+        return _replay(settings, args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

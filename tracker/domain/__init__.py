@@ -1,0 +1,1 @@
+"""Pure domain: events, aggregates and rules. No I/O, no clock."""

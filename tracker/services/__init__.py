@@ -1,0 +1,1 @@
+"""Use cases: synchronous, each one validates, loads and saves through an Application."""

@@ -1,0 +1,312 @@
+"""Catalog use cases. Existence checks read the directory; writes go through the repository."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from tracker.application import CatalogApplication
+from tracker.domain.catalog import (
+    STANDARD_TRAFFIC_TYPES,
+    ApiToken,
+    App,
+    AttributionSettings,
+    Campaign,
+    Correction,
+    Partner,
+    Postback,
+    Tariff,
+    TrackingLink,
+    TrafficType,
+)
+from tracker.domain.errors import Conflict, DomainError, NotFound
+from tracker.plugin_types import PartnerSpec
+from tracker.projections.catalog import Catalog
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_link_code() -> str:
+    return secrets.choice("abcdefghijkmnpqrstuvwxyz") + f"{secrets.randbelow(10**5):05d}"
+
+
+def _uuid(field: str, value: str) -> UUID:
+    try:
+        return UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound(field, f"no such {field.removesuffix('_id')}: {value!r}") from None
+
+
+class CatalogService:
+    def __init__(
+        self,
+        app: CatalogApplication,
+        catalog: Catalog,
+        plugin_partners: dict[str, PartnerSpec],
+        *,
+        new_code: Callable[[], str] = new_link_code,
+        new_secret: Callable[[], str] = lambda: secrets.token_urlsafe(24),
+    ) -> None:
+        self._app = app
+        self._catalog = catalog
+        self._plugin_partners = plugin_partners
+        self._new_code = new_code
+        self._new_secret = new_secret
+
+    def _load(self, cls: type[Aggregate], field: str, id_: str | UUID) -> Any:
+        uid = id_ if isinstance(id_, UUID) else _uuid(field, id_)
+        try:
+            aggregate = self._app.repository.get(uid)
+        except AggregateNotFoundError:
+            raise NotFound(field, f"no such {field.removesuffix('_id')}: {id_}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(field, f"no such {field.removesuffix('_id')}: {id_}")
+        return aggregate
+
+    def _save(self, *aggregates: Aggregate) -> None:
+        self._app.save(*aggregates)
+
+    # apps
+    def register_app(self, *, attribution: dict[str, Any] | None, **fields: Any) -> App:
+        settings = AttributionSettings().merged(attribution)
+        app = App.register(sdk_key=self._new_secret(), attribution=settings, **fields)
+        self._save(app)
+        return app
+
+    def update_app(self, app_id: str, *, redirect_url: str | None = None, **fields: Any) -> App:
+        app: App = self._load(App, "app_id", app_id)
+        app.update(**fields)
+        if redirect_url is not None:
+            app.set_redirect(redirect_url or None)
+        self._save(app)
+        return app
+
+    # partners
+    def partner_exists(self, partner_id: str) -> bool:
+        if partner_id in self._plugin_partners:
+            return True
+        return self._catalog.partner(partner_id) is not None
+
+    def create_partner(self, **fields: Any) -> Partner:
+        partner = Partner.create(**fields)
+        self._save(partner)
+        return partner
+
+    def update_partner(self, partner_id: str, **fields: Any) -> Partner:
+        self._refuse_plugin_partner(partner_id)
+        partner: Partner = self._load(Partner, "partner_id", partner_id)
+        partner.update(**fields)
+        self._save(partner)
+        return partner
+
+    def set_sending(self, partner_id: str, app_id: str, modes: dict[str, str]) -> Partner:
+        self._refuse_plugin_partner(partner_id)
+        if self._catalog.app(app_id) is None:
+            raise NotFound("app_id", f"no such app: {app_id}")
+        partner: Partner = self._load(Partner, "partner_id", partner_id)
+        partner.set_sending(app_id, modes)
+        self._save(partner)
+        return partner
+
+    def _refuse_plugin_partner(self, partner_id: str) -> None:
+        if partner_id in self._plugin_partners:
+            raise DomainError(
+                "partner_id", f"{partner_id} comes from a plugin and cannot be changed here"
+            )
+
+    # traffic types
+    def traffic_type_usable(self, name: str) -> bool:
+        if name in STANDARD_TRAFFIC_TYPES:
+            return True
+        custom = self._catalog.traffic_type_by_name(name)
+        return custom is not None and not custom.archived
+
+    def add_traffic_type(self, *, name: str, title: str | None) -> TrafficType:
+        name = name.strip().lower()
+        if not name or not name.replace("_", "").isalnum():
+            raise DomainError("name", "letters, digits and underscores only")
+        if name in STANDARD_TRAFFIC_TYPES or self._catalog.traffic_type_by_name(name):
+            raise Conflict("name", f"traffic type {name!r} already exists")
+        traffic_type = TrafficType(name=name, title=title or name)
+        self._save(traffic_type)
+        return traffic_type
+
+    def archive_traffic_type(self, name: str) -> TrafficType:
+        if name in STANDARD_TRAFFIC_TYPES:
+            raise DomainError("name", "standard traffic types cannot be archived")
+        found = self._catalog.traffic_type_by_name(name)
+        if found is None:
+            raise NotFound("name", f"no such traffic type: {name}")
+        traffic_type: TrafficType = self._load(TrafficType, "name", found.id)
+        if not traffic_type.archived:
+            traffic_type.archive()
+            self._save(traffic_type)
+        return traffic_type
+
+    # campaigns
+    def create_campaign(
+        self, *, partner_id: str | None, traffic_type: str, **fields: Any
+    ) -> Campaign:
+        if partner_id is not None and not self.partner_exists(partner_id):
+            raise NotFound("partner_id", f"no such partner: {partner_id}")
+        if not self.traffic_type_usable(traffic_type):
+            raise DomainError("traffic_type", f"unknown or archived traffic type: {traffic_type}")
+        campaign = Campaign.create(partner_id=partner_id, traffic_type=traffic_type, **fields)
+        self._save(campaign)
+        return campaign
+
+    def update_campaign(self, campaign_id: str, **fields: Any) -> Campaign:
+        campaign: Campaign = self._load(Campaign, "campaign_id", campaign_id)
+        if fields.get("partner_id") is not None and not self.partner_exists(fields["partner_id"]):
+            raise NotFound("partner_id", f"no such partner: {fields['partner_id']}")
+        if fields.get("traffic_type") is not None and not self.traffic_type_usable(
+            fields["traffic_type"]
+        ):
+            raise DomainError("traffic_type", f"unknown or archived: {fields['traffic_type']}")
+        campaign.update(**fields)
+        self._save(campaign)
+        return campaign
+
+    def add_tariff(self, campaign_id: str, **fields: Any) -> dict[str, Any]:
+        campaign: Campaign = self._load(Campaign, "campaign_id", campaign_id)
+        tariff = Tariff.validated(id=self._new_secret()[:12], **fields)
+        campaign.add_tariff(tariff)
+        self._save(campaign)
+        return campaign.tariffs[-1]
+
+    # links
+    def create_link(
+        self,
+        campaign_id: str,
+        *,
+        app_id: str | None,
+        attribution: dict[str, Any] | None,
+        **fields: Any,
+    ) -> TrackingLink:
+        campaign = self._catalog.campaign(campaign_id)
+        if campaign is None:
+            raise NotFound("campaign_id", f"no such campaign: {campaign_id}")
+        if campaign.status == "archived":
+            raise DomainError("campaign_id", "the campaign is archived")
+        defaults = AttributionSettings()
+        if app_id is not None:
+            app = self._catalog.app(app_id)
+            if app is None:
+                raise NotFound("app_id", f"no such app: {app_id}")
+            defaults = app.attribution_settings
+        for _ in range(20):
+            code = self._new_code()
+            if self._catalog.link(code) is None:
+                break
+        else:
+            raise Conflict("code", "could not find a free link code")
+        link = TrackingLink.create(
+            code=code,
+            campaign_id=str(campaign.id),
+            app_id=app_id,
+            attribution=defaults.merged(attribution),
+            **fields,
+        )
+        self._save(link)
+        return link
+
+    def update_link(self, code: str, **fields: Any) -> TrackingLink:
+        if self._catalog.link(code) is None:
+            raise NotFound("code", f"no such link: {code}")
+        link: TrackingLink = self._load(TrackingLink, "code", TrackingLink.create_id(code))
+        link.update(**fields)
+        self._save(link)
+        return link
+
+    # corrections
+    def create_correction(self, campaign_id: str, *, app_id: str, **fields: Any) -> Correction:
+        if self._catalog.campaign(campaign_id) is None:
+            raise NotFound("campaign_id", f"no such campaign: {campaign_id}")
+        if self._catalog.app(app_id) is None:
+            raise NotFound("app_id", f"no such app: {app_id}")
+        correction = Correction.create(campaign_id=campaign_id, app_id=app_id, **fields)
+        self._save(correction)
+        return correction
+
+    def delete_correction(self, correction_id: str) -> Correction:
+        correction: Correction = self._load(Correction, "correction_id", correction_id)
+        correction.delete()
+        self._save(correction)
+        return correction
+
+    # postbacks
+    def configure_postback(self, **fields: Any) -> Postback:
+        self._check_filters(fields)
+        postback = Postback.configure(**fields)
+        self._save(postback)
+        return postback
+
+    def update_postback(self, postback_id: str, **fields: Any) -> Postback:
+        postback: Postback = self._load(Postback, "postback_id", postback_id)
+        postback.update(**fields)
+        self._save(postback)
+        return postback
+
+    def delete_postback(self, postback_id: str) -> Postback:
+        postback: Postback = self._load(Postback, "postback_id", postback_id)
+        if postback.deleted:
+            raise NotFound("postback_id", f"no such postback: {postback_id}")
+        postback.delete()
+        self._save(postback)
+        return postback
+
+    def _check_filters(self, fields: dict[str, Any]) -> None:
+        if fields.get("partner_id") and not self.partner_exists(fields["partner_id"]):
+            raise NotFound("partner_id", f"no such partner: {fields['partner_id']}")
+        if fields.get("campaign_id") and not self._catalog.campaign(fields["campaign_id"]):
+            raise NotFound("campaign_id", f"no such campaign: {fields['campaign_id']}")
+        if fields.get("app_id") and not self._catalog.app(fields["app_id"]):
+            raise NotFound("app_id", f"no such app: {fields['app_id']}")
+
+    # tokens
+    def issue_token(self, *, role: str, partner_id: str | None, label: str = "") -> str:
+        if partner_id is not None and not self.partner_exists(partner_id):
+            raise NotFound("partner_id", f"no such partner: {partner_id}")
+        token = self._new_secret()
+        self._save(
+            ApiToken.issue(
+                token_hash=hash_token(token), role=role, partner_id=partner_id, label=label
+            )
+        )
+        return token
+
+    def ensure_token(self, token: str, *, role: str, label: str) -> bool:
+        """Register a known token (``TRACKER_ADMIN_TOKEN``) once; True when it was new."""
+        token_hash = hash_token(token)
+        try:
+            self._app.repository.get(ApiToken.create_id(token_hash))
+            return False
+        except AggregateNotFoundError:
+            self._save(
+                ApiToken.issue(token_hash=token_hash, role=role, partner_id=None, label=label)
+            )
+            return True
+
+    def revoke_token(self, token_hash: str) -> None:
+        token: ApiToken = self._load(ApiToken, "token", ApiToken.create_id(token_hash))
+        if not token.revoked:
+            token.revoke()
+            self._save(token)
+
+
+def parse_date(field: str, value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(field, f"{value!r} is not a YYYY-MM-DD date") from None

@@ -1,0 +1,448 @@
+"""The management API (API.md "Management API")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import msgspec
+import trio
+from quart import Blueprint, Response, current_app
+from quart_schema import validate_querystring, validate_request
+
+from tracker.bootstrap import Tracker
+from tracker.domain.catalog import STANDARD_TRAFFIC_TYPES
+from tracker.domain.errors import Forbidden, NotFound
+from tracker.web import present
+from tracker.web.auth import current_principal, requires
+from tracker.web.responses import json_response
+from tracker.web.schemas import (
+    AppIn,
+    AppPatch,
+    CampaignIn,
+    CampaignPatch,
+    CorrectionIn,
+    EventsQuery,
+    LinkIn,
+    LinkPatch,
+    PartnerIn,
+    PartnerPatch,
+    PostbackIn,
+    PostbackPatch,
+    SendingIn,
+    TariffIn,
+    TokenIn,
+    TrafficTypeIn,
+)
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _tracker() -> Tracker:
+    return current_app.config["TRACKER"]
+
+
+async def _write(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a catalog use case off the event loop, then show its result to this process."""
+    tracker = _tracker()
+    result = await trio.to_thread.run_sync(
+        partial(fn, *args, **kwargs), limiter=current_app.config["WRITE_LIMITER"]
+    )
+    tracker.refresh_directory()
+    return result
+
+
+def _fields(data: msgspec.Struct, *skip: str) -> dict[str, Any]:
+    return {k: v for k, v in msgspec.structs.asdict(data).items() if k not in skip}
+
+
+def _not_for_partners() -> None:
+    if current_principal().role == "partner":
+        raise Forbidden("Authorization", "a partner token sees only its campaigns and links")
+
+
+# apps
+
+
+@api.post("/apps")
+@requires("write")
+@validate_request(AppIn)
+async def create_app(data: AppIn) -> Response:
+    attribution = data.attribution.changes() if data.attribution else None
+    app = await _write(
+        _tracker().catalog_service.register_app,
+        attribution=attribution,
+        **_fields(data, "attribution"),
+    )
+    return json_response(present.app(_tracker().catalog.app(str(app.id))), 201)
+
+
+@api.get("/apps")
+@requires("read")
+async def list_apps() -> Response:
+    _not_for_partners()
+    return json_response({"apps": [present.app(a) for a in _tracker().catalog.apps()]})
+
+
+def _app_or_404(app_id: str) -> Any:
+    app = _tracker().catalog.app(app_id)
+    if app is None:
+        raise NotFound("app_id", f"no such app: {app_id}")
+    return app
+
+
+@api.get("/apps/<app_id>")
+@requires("read")
+async def get_app(app_id: str) -> Response:
+    _not_for_partners()
+    return json_response(present.app(_app_or_404(app_id)))
+
+
+@api.patch("/apps/<app_id>")
+@requires("write")
+@validate_request(AppPatch)
+async def update_app(app_id: str, data: AppPatch) -> Response:
+    _app_or_404(app_id)
+    fields = _fields(data, "attribution")
+    fields["attribution"] = data.attribution.changes() if data.attribution else None
+    await _write(_tracker().catalog_service.update_app, app_id, **fields)
+    return json_response(present.app(_app_or_404(app_id)))
+
+
+# partners
+
+
+def _partner_json(partner_id: str) -> dict[str, Any]:
+    tracker = _tracker()
+    if partner_id in tracker.partners:
+        return present.plugin_partner(tracker.partners[partner_id])
+    partner = tracker.catalog.partner(partner_id)
+    if partner is None:
+        raise NotFound("partner_id", f"no such partner: {partner_id}")
+    return present.custom_partner(partner)
+
+
+@api.get("/partners")
+@requires("read")
+async def list_partners() -> Response:
+    _not_for_partners()
+    tracker = _tracker()
+    partners = [present.plugin_partner(p) for p in tracker.partners.values()]
+    partners += [present.custom_partner(p) for p in tracker.catalog.partners()]
+    return json_response({"partners": partners})
+
+
+@api.get("/partners/<partner_id>")
+@requires("read")
+async def get_partner(partner_id: str) -> Response:
+    if not current_principal().can_see_partner(partner_id):
+        raise Forbidden("partner_id", "another partner's data")
+    return json_response(_partner_json(partner_id))
+
+
+@api.post("/partners")
+@requires("write")
+@validate_request(PartnerIn)
+async def create_partner(data: PartnerIn) -> Response:
+    partner = await _write(_tracker().catalog_service.create_partner, **_fields(data))
+    return json_response(_partner_json(str(partner.id)), 201)
+
+
+@api.patch("/partners/<partner_id>")
+@requires("write")
+@validate_request(PartnerPatch)
+async def update_partner(partner_id: str, data: PartnerPatch) -> Response:
+    _partner_json(partner_id)
+    await _write(_tracker().catalog_service.update_partner, partner_id, **_fields(data))
+    return json_response(_partner_json(partner_id))
+
+
+@api.put("/partners/<partner_id>/sending/<app_id>")
+@requires("write")
+@validate_request(SendingIn)
+async def set_sending(partner_id: str, app_id: str, data: SendingIn) -> Response:
+    _partner_json(partner_id)
+    partner = await _write(_tracker().catalog_service.set_sending, partner_id, app_id, data.modes())
+    return json_response(partner.sending.get(app_id, {}))
+
+
+# traffic types
+
+
+@api.get("/traffic-types")
+@requires("read")
+async def list_traffic_types() -> Response:
+    items = [present.traffic_type(t) for t in STANDARD_TRAFFIC_TYPES]
+    items += [present.traffic_type(t) for t in _tracker().catalog.traffic_types()]
+    return json_response({"traffic_types": items})
+
+
+@api.post("/traffic-types")
+@requires("write")
+@validate_request(TrafficTypeIn)
+async def add_traffic_type(data: TrafficTypeIn) -> Response:
+    added = await _write(_tracker().catalog_service.add_traffic_type, **_fields(data))
+    return json_response(present.traffic_type(added), 201)
+
+
+@api.post("/traffic-types/<name>/archive")
+@requires("write")
+async def archive_traffic_type(name: str) -> Response:
+    archived = await _write(_tracker().catalog_service.archive_traffic_type, name)
+    return json_response(present.traffic_type(archived))
+
+
+# campaigns
+
+
+def _campaign_or_404(campaign_id: str) -> Any:
+    campaign = _tracker().catalog.campaign(campaign_id)
+    if campaign is None:
+        raise NotFound("campaign_id", f"no such campaign: {campaign_id}")
+    if not current_principal().can_see_partner(campaign.partner_id):
+        raise Forbidden("campaign_id", "the campaign belongs to another partner")
+    return campaign
+
+
+@api.post("/campaigns")
+@requires("write")
+@validate_request(CampaignIn)
+async def create_campaign(data: CampaignIn) -> Response:
+    campaign = await _write(_tracker().catalog_service.create_campaign, **_fields(data))
+    return json_response(present.campaign(_campaign_or_404(str(campaign.id))), 201)
+
+
+@api.get("/campaigns")
+@requires("read")
+async def list_campaigns() -> Response:
+    principal = current_principal()
+    campaigns = [
+        present.campaign(c)
+        for c in _tracker().catalog.campaigns()
+        if principal.can_see_partner(c.partner_id)
+    ]
+    return json_response({"campaigns": campaigns})
+
+
+@api.get("/campaigns/<campaign_id>")
+@requires("read")
+async def get_campaign(campaign_id: str) -> Response:
+    return json_response(present.campaign(_campaign_or_404(campaign_id)))
+
+
+@api.patch("/campaigns/<campaign_id>")
+@requires("write")
+@validate_request(CampaignPatch)
+async def update_campaign(campaign_id: str, data: CampaignPatch) -> Response:
+    _campaign_or_404(campaign_id)
+    await _write(_tracker().catalog_service.update_campaign, campaign_id, **_fields(data))
+    return json_response(present.campaign(_campaign_or_404(campaign_id)))
+
+
+@api.post("/campaigns/<campaign_id>/tariffs")
+@requires("write")
+@validate_request(TariffIn)
+async def add_tariff(campaign_id: str, data: TariffIn) -> Response:
+    _campaign_or_404(campaign_id)
+    tariff = await _write(_tracker().catalog_service.add_tariff, campaign_id, **_fields(data))
+    return json_response(present.tariff(tariff), 201)
+
+
+@api.get("/campaigns/<campaign_id>/tariffs")
+@requires("read")
+async def list_tariffs(campaign_id: str) -> Response:
+    campaign = _campaign_or_404(campaign_id)
+    return json_response({"tariffs": [present.tariff(t) for t in campaign.tariffs]})
+
+
+# links
+
+
+def _link_json(code: str) -> dict[str, Any]:
+    tracker = _tracker()
+    link = tracker.catalog.link(code)
+    if link is None:
+        raise NotFound("code", f"no such link: {code}")
+    campaign = _campaign_or_404(link.campaign_id)
+    macros = None
+    if campaign.partner_id:
+        if campaign.partner_id in tracker.partners:
+            macros = tracker.partners[campaign.partner_id].macros
+        elif (partner := tracker.catalog.partner(campaign.partner_id)) is not None:
+            macros = partner.macros
+    return present.link(link, tracker.settings.base_url, macros)
+
+
+@api.post("/campaigns/<campaign_id>/links")
+@requires("write")
+@validate_request(LinkIn)
+async def create_link(campaign_id: str, data: LinkIn) -> Response:
+    _campaign_or_404(campaign_id)
+    fields = _fields(data, "attribution", "targets")
+    fields["targets"] = (
+        {k: v for k, v in msgspec.structs.asdict(data.targets).items() if v}
+        if data.targets
+        else None
+    )
+    fields["attribution"] = data.attribution.changes() if data.attribution else None
+    link = await _write(_tracker().catalog_service.create_link, campaign_id, **fields)
+    return json_response(_link_json(link.code), 201)
+
+
+@api.get("/campaigns/<campaign_id>/links")
+@requires("read")
+async def list_links(campaign_id: str) -> Response:
+    _campaign_or_404(campaign_id)
+    codes = [lk.code for lk in _tracker().catalog.links() if lk.campaign_id == campaign_id]
+    return json_response({"links": [_link_json(code) for code in codes]})
+
+
+@api.get("/links/<code>")
+@requires("read")
+async def get_link(code: str) -> Response:
+    return json_response(_link_json(code))
+
+
+@api.patch("/links/<code>")
+@requires("write")
+@validate_request(LinkPatch)
+async def update_link(code: str, data: LinkPatch) -> Response:
+    _link_json(code)
+    await _write(_tracker().catalog_service.update_link, code, **_fields(data))
+    return json_response(_link_json(code))
+
+
+# corrections
+
+
+@api.post("/campaigns/<campaign_id>/corrections")
+@requires("write")
+@validate_request(CorrectionIn)
+async def create_correction(campaign_id: str, data: CorrectionIn) -> Response:
+    _campaign_or_404(campaign_id)
+    correction = await _write(
+        _tracker().catalog_service.create_correction, campaign_id, **_fields(data)
+    )
+    return json_response(present.correction(correction), 201)
+
+
+@api.get("/campaigns/<campaign_id>/corrections")
+@requires("read")
+async def list_corrections(campaign_id: str) -> Response:
+    _campaign_or_404(campaign_id)
+    items = [
+        present.correction(c)
+        for c in _tracker().catalog.corrections()
+        if c.campaign_id == campaign_id
+    ]
+    return json_response({"corrections": items})
+
+
+@api.delete("/corrections/<correction_id>")
+@requires("write")
+async def delete_correction(correction_id: str) -> Response:
+    await _write(_tracker().catalog_service.delete_correction, correction_id)
+    return Response(status=204)
+
+
+# postbacks
+
+
+@api.post("/postbacks")
+@requires("write")
+@validate_request(PostbackIn)
+async def create_postback(data: PostbackIn) -> Response:
+    postback = await _write(_tracker().catalog_service.configure_postback, **_fields(data))
+    return json_response(present.postback(postback), 201)
+
+
+@api.get("/postbacks")
+@requires("read")
+async def list_postbacks() -> Response:
+    _not_for_partners()
+    items = [present.postback(p) for p in _tracker().catalog.postbacks() if not p.deleted]
+    return json_response({"postbacks": items})
+
+
+def _postback_or_404(postback_id: str) -> Any:
+    postback = _tracker().catalog.postback(postback_id)
+    if postback is None or postback.deleted:
+        raise NotFound("postback_id", f"no such postback: {postback_id}")
+    return postback
+
+
+@api.get("/postbacks/<postback_id>")
+@requires("read")
+async def get_postback(postback_id: str) -> Response:
+    _not_for_partners()
+    return json_response(present.postback(_postback_or_404(postback_id)))
+
+
+@api.patch("/postbacks/<postback_id>")
+@requires("write")
+@validate_request(PostbackPatch)
+async def update_postback(postback_id: str, data: PostbackPatch) -> Response:
+    _postback_or_404(postback_id)
+    await _write(_tracker().catalog_service.update_postback, postback_id, **_fields(data))
+    return json_response(present.postback(_postback_or_404(postback_id)))
+
+
+@api.delete("/postbacks/<postback_id>")
+@requires("write")
+async def delete_postback(postback_id: str) -> Response:
+    _postback_or_404(postback_id)
+    await _write(_tracker().catalog_service.delete_postback, postback_id)
+    return Response(status=204)
+
+
+# tokens
+
+
+@api.post("/tokens")
+@requires("write")
+@validate_request(TokenIn)
+async def create_token(data: TokenIn) -> Response:
+    token = await _write(_tracker().catalog_service.issue_token, **_fields(data))
+    return json_response({"token": token, "role": data.role, "partner_id": data.partner_id}, 201)
+
+
+# event history for auditors
+
+
+def _event_json(tracker: Tracker, stream: str, notification: Any) -> dict[str, Any]:
+    app = tracker.applications[stream]
+    event = app.mapper.to_domain_event(notification)
+    data = {
+        k: v
+        for k, v in vars(event).items()
+        if k not in ("originator_id", "originator_version", "timestamp")
+    }
+    return {
+        "position": notification.id,
+        "type": notification.topic.rpartition(":")[2],
+        "topic": notification.topic,
+        "aggregate_id": str(notification.originator_id),
+        "version": notification.originator_version,
+        "ts": event.timestamp,
+        "data": msgspec.to_builtins(data, enc_hook=str),
+    }
+
+
+@api.get("/events")
+@requires("read")
+@validate_querystring(EventsQuery)
+async def list_events(query_args: EventsQuery) -> Response:
+    _not_for_partners()
+    if current_principal().role not in ("admin", "viewer"):
+        raise Forbidden("Authorization", "not allowed")
+    tracker = _tracker()
+    app = tracker.applications[query_args.stream]
+    notifications = await trio.to_thread.run_sync(
+        partial(
+            app.recorder.select_notifications, start=query_args.after + 1, limit=query_args.limit
+        )
+    )
+    events = [_event_json(tracker, query_args.stream, n) for n in notifications]
+    next_position = notifications[-1].id if len(notifications) == query_args.limit else None
+    return json_response({"stream": query_args.stream, "events": events, "next": next_position})

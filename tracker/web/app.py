@@ -1,0 +1,57 @@
+"""The quart-trio application factory."""
+
+from __future__ import annotations
+
+import trio
+from quart import Response
+from quart_schema import QuartSchema
+from quart_trio import QuartTrio
+
+from tracker.actors.supervisor import Supervisor
+from tracker.bootstrap import Tracker
+from tracker.web.api import api
+from tracker.web.attribution_api import attribution_api
+from tracker.web.errors import install_error_handlers
+from tracker.web.ingest_api import ingest_api
+from tracker.web.responses import json_response
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(tracker: Tracker, *, roles: tuple[str, ...] = ("web", "worker")) -> QuartTrio:
+    app = QuartTrio("tracker")
+    app.config["TRACKER"] = tracker
+    app.config["WRITE_LIMITER"] = trio.CapacityLimiter(1)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 2
+    QuartSchema(
+        app,
+        openapi_path="/openapi.json",
+        swagger_ui_path="/docs",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        conversion_preference="msgspec",
+        info={"title": "tracker", "version": "1"},
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+        security=[{"bearer": []}],
+    )
+    install_error_handlers(app)
+    app.register_blueprint(api)
+    app.register_blueprint(ingest_api)
+    app.register_blueprint(attribution_api)
+    supervisor = Supervisor(tracker, roles=roles)
+    app.config["SUPERVISOR"] = supervisor
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return json_response({"status": "ok"})
+
+    @app.before_serving
+    async def start_actors() -> None:
+        await app.nursery.start(supervisor.run)
+
+    @app.after_serving
+    async def stop_actors() -> None:
+        supervisor.stop()
+
+    return app

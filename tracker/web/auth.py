@@ -1,0 +1,60 @@
+"""Bearer tokens: ``admin`` reads and writes, ``viewer`` reads, ``partner`` reads its own."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+import msgspec
+from quart import current_app, g, request
+
+from tracker.domain.errors import DomainError, Forbidden
+from tracker.services.catalog import hash_token
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Principal(msgspec.Struct, frozen=True):
+    role: str
+    partner_id: str | None = None
+
+    def can_see_partner(self, partner_id: str | None) -> bool:
+        return self.role != "partner" or partner_id == self.partner_id
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def _authenticate() -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization", "a Bearer token is required")
+    found = current_app.config["TRACKER"].catalog.token(hash_token(token.strip()))
+    if found is None or found.revoked:
+        raise Unauthorized("Authorization", "unknown or revoked token")
+    return Principal(role=found.role, partner_id=found.partner_id)
+
+
+def requires(access: str) -> Callable:
+    """``read`` admits every role (partners scoped by the handler); ``write`` only admin."""
+    if access not in ("read", "write"):
+        raise ValueError(access)
+
+    def decorator(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @wraps(handler)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = _authenticate()
+            if access == "write" and principal.role != "admin":
+                raise Forbidden("Authorization", f"a {principal.role} token cannot change data")
+            g.principal = principal
+            return await handler(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

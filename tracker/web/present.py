@@ -1,0 +1,148 @@
+"""How catalog objects look in API answers (money as decimal strings, ids as strings)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from tracker.domain.catalog import (
+    App,
+    Campaign,
+    Correction,
+    Partner,
+    Postback,
+    TrackingLink,
+    TrafficType,
+)
+from tracker.plugin_types import PartnerSpec
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def app(a: App) -> dict[str, Any]:
+    return {
+        "id": str(a.id),
+        "title": a.title,
+        "platform": a.platform,
+        "store_url": a.store_url,
+        "bundle_id": a.bundle_id,
+        "sdk_key": a.sdk_key,
+        "attribution": a.attribution,
+        "redirect_url": a.redirect_url,
+        "created_at": a.created_on,
+        "updated_at": a.modified_on,
+    }
+
+
+def custom_partner(p: Partner) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "title": p.title,
+        "kind": "custom",
+        "utm_sources": p.utm_sources,
+        "macros": p.macros,
+        "params": p.params,
+        "sending": p.sending,
+        "created_at": p.created_on,
+    }
+
+
+def plugin_partner(p: PartnerSpec) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "kind": p.kind,
+        "utm_sources": list(p.utm_sources),
+        "macros": p.macros,
+        "params": p.params,
+    }
+
+
+def traffic_type(t: TrafficType | str) -> dict[str, Any]:
+    if isinstance(t, str):
+        return {"name": t, "title": t, "standard": True, "archived": False}
+    return {"name": t.name, "title": t.title, "standard": False, "archived": t.archived}
+
+
+def tariff(t: dict[str, Any]) -> dict[str, Any]:
+    return {**t, "rate": _money(t.get("rate")), "percent": _money(t.get("percent"))}
+
+
+def campaign(c: Campaign) -> dict[str, Any]:
+    return {
+        "id": str(c.id),
+        "title": c.title,
+        "campaign_type": c.campaign_type,
+        "traffic_type": c.traffic_type,
+        "partner_id": c.partner_id,
+        "status": c.status,
+        "tariffs": [tariff(t) for t in c.tariffs],
+        "created_at": c.created_on,
+        "updated_at": c.modified_on,
+    }
+
+
+def link(lk: TrackingLink, base_url: str, partner_macros: dict[str, str] | None) -> dict[str, Any]:
+    click_url = f"{base_url}/c/{lk.code}"
+    impression_url = f"{base_url}/i/{lk.code}"
+    data = {
+        "code": lk.code,
+        "campaign_id": lk.campaign_id,
+        "title": lk.title,
+        "kind": lk.kind,
+        "app_id": lk.app_id,
+        "target_url": lk.target_url,
+        "targets": lk.targets,
+        "deep_link": lk.deep_link,
+        "deferred_deep_link": lk.deferred_deep_link,
+        "attribution": lk.attribution,
+        "status": lk.status,
+        "click_url": click_url,
+        "impression_url": impression_url,
+        "created_at": lk.created_on,
+    }
+    if partner_macros:
+        # Built at read time, so a partner's new mapping shows on existing links too.
+        query = "&".join(f"{k}={v}" for k, v in partner_macros.items())
+        data["click_url_template"] = f"{click_url}?{query}"
+        data["impression_url_template"] = f"{impression_url}?{query}"
+    return data
+
+
+def correction(c: Correction) -> dict[str, Any]:
+    return {
+        "id": str(c.id),
+        "campaign_id": c.campaign_id,
+        "app_id": c.app_id,
+        "amount": _money(c.amount),
+        "currency": c.currency,
+        "starts_on": c.starts_on,
+        "ends_on": c.ends_on,
+        "timezone": c.timezone,
+        "description": c.description,
+        "deleted": c.deleted,
+        "created_at": c.created_on,
+    }
+
+
+def postback(p: Postback) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "title": p.title,
+        "event": p.event,
+        "event_name": p.event_name,
+        "partner_id": p.partner_id,
+        "campaign_id": p.campaign_id,
+        "app_id": p.app_id,
+        "mode": p.mode,
+        "method": p.method,
+        "url": p.url,
+        "body": p.body,
+        "created_at": p.created_on,
+    }
+
+
+def query_string(params: dict[str, Any]) -> str:
+    return urlencode({k: v for k, v in params.items() if v is not None})

@@ -1,0 +1,182 @@
+"""Request bodies of the management API. msgspec checks shapes; the domain checks rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+Title = Annotated[str, Meta(min_length=1, max_length=200)]
+Url = Annotated[str, Meta(min_length=1, max_length=4096)]
+Money = Annotated[str, Meta(pattern=r"^-?\d+(\.\d+)?$", max_length=40)]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+
+
+class AttributionIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    click_window_hours: Annotated[int, Meta(ge=1, le=720)] | None = None
+    view_window_hours: Annotated[int, Meta(ge=1, le=168)] | None = None
+    fingerprint_window_hours: Annotated[int, Meta(ge=1, le=24)] | None = None
+    inactivity_window_days: Annotated[int, Meta(ge=1, le=365)] | None = None
+    reattribute_to_organic: bool | None = None
+
+    def changes(self) -> dict:
+        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
+
+
+class AppIn(Struct, forbid_unknown_fields=True):
+    title: Title
+    platform: Literal["android", "ios", "web"]
+    store_url: Url | None = None
+    bundle_id: Annotated[str, Meta(max_length=255)] | None = None
+    attribution: AttributionIn | None = None
+
+
+class AppPatch(Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    store_url: Url | None = None
+    bundle_id: Annotated[str, Meta(max_length=255)] | None = None
+    attribution: AttributionIn | None = None
+    redirect_url: Annotated[str, Meta(max_length=4096)] | None = None
+
+
+class PartnerIn(Struct, forbid_unknown_fields=True):
+    title: Title
+    utm_sources: list[Annotated[str, Meta(min_length=1, max_length=200)]]
+    macros: dict[str, str] = {}
+    params: dict[str, str] = {}
+
+
+class PartnerPatch(Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    utm_sources: list[Annotated[str, Meta(min_length=1, max_length=200)]] | None = None
+    macros: dict[str, str] | None = None
+    params: dict[str, str] | None = None
+
+
+class TrafficTypeIn(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    title: Title | None = None
+
+
+class CampaignIn(Struct, forbid_unknown_fields=True):
+    title: Title
+    traffic_type: Annotated[str, Meta(min_length=1, max_length=64)]
+    campaign_type: Literal["regular", "preinstall"] = "regular"
+    partner_id: str | None = None
+
+
+class CampaignPatch(Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    traffic_type: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    partner_id: str | None = None
+    status: Literal["active", "paused", "archived"] | None = None
+
+
+class Targets(Struct, forbid_unknown_fields=True):
+    fallback: Url
+    android: Url | None = None
+    ios: Url | None = None
+    web: Url | None = None
+
+
+class LinkIn(Struct, forbid_unknown_fields=True):
+    title: Title
+    app_id: str | None = None
+    target_url: Url | None = None
+    targets: Targets | None = None
+    deep_link: Annotated[str, Meta(max_length=4096)] | None = None
+    deferred_deep_link: bool = True
+    attribution: AttributionIn | None = None
+
+
+class LinkPatch(Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    status: Literal["active", "archived"] | None = None
+    target_url: Url | None = None
+    deep_link: Annotated[str, Meta(max_length=4096)] | None = None
+
+
+class TariffIn(Struct, forbid_unknown_fields=True):
+    model: Literal["cpa", "cpc", "cpm", "revshare", "other"]
+    currency: Currency
+    starts_on: date
+    ends_on: date | None = None
+    target: (
+        Literal["install", "reinstall", "reengagement", "first_payment", "custom_event"] | None
+    ) = None
+    event_name: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
+    rate: Money | None = None
+    percent: Money | None = None
+
+
+class CorrectionIn(Struct, forbid_unknown_fields=True):
+    app_id: str
+    amount: Money
+    currency: Currency
+    starts_on: date
+    ends_on: date
+    timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "UTC"
+    description: Annotated[str, Meta(max_length=1000)] = ""
+
+
+PostbackEvent = Literal[
+    "install",
+    "reinstall",
+    "reengagement",
+    "registration",
+    "login",
+    "purchase",
+    "first_payment",
+    "custom",
+]
+
+
+class PostbackIn(Struct, forbid_unknown_fields=True):
+    title: Title
+    event: PostbackEvent
+    url: Url
+    mode: Literal["attributed", "all"] = "attributed"
+    method: Literal["GET", "POST"] = "GET"
+    body: Annotated[str, Meta(max_length=65536)] | None = None
+    event_name: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
+    partner_id: str | None = None
+    campaign_id: str | None = None
+    app_id: str | None = None
+
+
+class PostbackPatch(Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    url: Url | None = None
+    mode: Literal["attributed", "all"] | None = None
+    body: Annotated[str, Meta(max_length=65536)] | None = None
+
+
+Mode = Literal["off", "attributed", "all"]
+
+
+class SendingIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    install: Mode | None = None
+    reinstall: Mode | None = None
+    reengagement: Mode | None = None
+    registration: Mode | None = None
+    login: Mode | None = None
+    purchase: Mode | None = None
+    first_payment: Mode | None = None
+    custom: Mode | None = None
+
+    def modes(self) -> dict[str, str]:
+        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
+
+
+class TokenIn(Struct, forbid_unknown_fields=True):
+    role: Literal["admin", "viewer", "partner"]
+    partner_id: str | None = None
+    label: Annotated[str, Meta(max_length=200)] = ""
+
+
+class EventsQuery(Struct):
+    stream: Literal["catalog", "ingest", "attribution"] = "catalog"
+    after: Annotated[int, Meta(ge=0)] = 0
+    limit: Annotated[int, Meta(ge=1, le=10000)] = 1000
