@@ -25,6 +25,7 @@ def _serve(settings: Settings, roles: tuple[str, ...]) -> None:
     config.bind = [f"{settings.host}:{settings.port}"]
     config.accesslog = None
     config.graceful_timeout = 5
+    logging.getLogger("hypercorn.error").propagate = False  # hypercorn has its own handler
 
     async def main() -> None:
         stop = trio.Event()
