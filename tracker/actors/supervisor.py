@@ -4,6 +4,7 @@ import trio
 
 from tracker.actors.attribution_port import AttributionPort, NoAttribution
 from tracker.actors.directory import DirectoryActor
+from tracker.actors.ingest_writer import IngestWriterActor
 from tracker.actors.projector import ProjectorActor
 from tracker.bootstrap import Tracker
 
@@ -16,6 +17,14 @@ class Supervisor:
         self.roles = roles
         self.directory = DirectoryActor(tracker)
         self.projector = ProjectorActor(tracker)
+        settings = tracker.settings
+        self.ingest = IngestWriterActor(
+            tracker.applications["ingest"],
+            queue_size=settings.ingest_queue_size,
+            batch_max=settings.ingest_batch_max,
+            batch_latency_ms=settings.ingest_batch_latency_ms,
+            on_committed=self.projector.wake,
+        )
         # Filled in by the ingest and attribution capabilities.
         self.attribution: AttributionPort = NoAttribution()
         self._cancel = trio.CancelScope()
@@ -24,9 +33,11 @@ class Supervisor:
         with self._cancel:
             async with trio.open_nursery() as nursery:
                 await nursery.start(self.directory.run)
+                await nursery.start(self.ingest.run)
                 if "worker" in self.roles:
                     await nursery.start(self.projector.run)
                 task_status.started()
 
     def stop(self) -> None:
+        self.ingest.close()
         self._cancel.cancel()
