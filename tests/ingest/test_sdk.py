@@ -1,0 +1,92 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import msgspec
+import pytest
+
+from tracker.domain.errors import DomainError
+from tracker.domain.ingest import SdkEventReceived
+from tracker.ingest.sdk import EventIn, build_events, honoured_ts
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+INSTANCE = {"instance_id": "inst-1"}
+
+
+def _events(*raw: dict) -> list[SdkEventReceived]:
+    batch = msgspec.convert(list(raw), list[EventIn], strict=False)
+    return build_events(batch, app_id="app-1", received=NOW, source="sdk", ip="1.2.3.4", ua="UA")
+
+
+def test_ts_rule():
+    assert honoured_ts(None, NOW) == NOW
+    assert honoured_ts(NOW - timedelta(days=6), NOW) == NOW - timedelta(days=6)
+    assert honoured_ts(NOW - timedelta(days=7, seconds=1), NOW) == NOW
+    assert honoured_ts(NOW + timedelta(minutes=1), NOW) == NOW + timedelta(minutes=1)
+    assert honoured_ts(NOW + timedelta(hours=1), NOW) == NOW
+    naive = datetime(2026, 11, 1, 11, 0)
+    assert honoured_ts(naive, NOW) == datetime(2026, 11, 1, 11, 0, tzinfo=UTC)
+
+
+def test_builds_events_with_defaults_from_the_request():
+    (e,) = _events(
+        {
+            "event_id": "e1",
+            "type": "purchase",
+            "ts": "2026-11-01T10:00:00Z",
+            "device": {"gaid": "38400000-8CF0-11BD-B23E-10B96E40000D", "instance_id": "i"},
+            "revenue": "9.99",
+            "currency": "EUR",
+            "params": {"sku": "x"},
+        }
+    )
+    assert e.originator_id == SdkEventReceived.id_for("app-1", "e1")
+    assert e.timestamp == NOW
+    assert e.event_ts == datetime(2026, 11, 1, 10, tzinfo=UTC)
+    assert e.device == {"gaid": "38400000-8cf0-11bd-b23e-10b96e40000d", "instance_id": "i"}
+    assert (e.ip, e.ua, e.revenue, e.currency) == ("1.2.3.4", "UA", Decimal("9.99"), "EUR")
+    assert e.params == {"sku": "x"}
+
+
+def test_event_ip_and_ua_win_over_the_request():
+    (e,) = _events(
+        {"event_id": "e", "type": "launch", "device": INSTANCE, "ip": "::1", "ua": "Own"}
+    )
+    assert (e.ip, e.ua) == ("::1", "Own")
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"device": {"gaid": "nope", **INSTANCE}}, "events[1].device.gaid"),
+        ({"device": {}}, "events[1].device"),
+        (
+            {"type": "install", "device": {"gaid": "38400000-8cf0-11bd-b23e-10b96e40000d"}},
+            "events[1].device.instance_id",
+        ),
+        ({"type": "custom"}, "events[1].name"),
+        ({"type": "purchase"}, "events[1].revenue"),
+        ({"type": "purchase", "revenue": "-1", "currency": "USD"}, "events[1].revenue"),
+        ({"type": "purchase", "revenue": "abc", "currency": "USD"}, "events[1].revenue"),
+        ({"type": "purchase", "revenue": "1"}, "events[1].currency"),
+        ({"type": "purchase", "revenue": "1", "currency": "XQQ"}, "events[1].currency"),
+        ({"ip": "300.1.1.1"}, "events[1].ip"),
+        ({"params": {"p": "x" * 2000}}, "events[1].params.p"),
+    ],
+)
+def test_invalid_event_names_index_and_field(event, field):
+    good = {"event_id": "ok", "type": "launch", "device": INSTANCE}
+    bad = {"event_id": "bad", "type": "launch", "device": INSTANCE, **event}
+    with pytest.raises(DomainError) as e:
+        _events(good, bad)
+    assert e.value.field == field
+
+
+def test_zeroed_advertising_id_from_the_sdk_is_dropped():
+    (e,) = _events(
+        {
+            "event_id": "e",
+            "type": "launch",
+            "device": {"idfa": "00000000-0000-0000-0000-000000000000", **INSTANCE},
+        }
+    )
+    assert e.device == INSTANCE

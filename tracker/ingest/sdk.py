@@ -1,0 +1,196 @@
+"""SDK and S2S event batches: request models, the rules msgspec cannot say, the ts rule.
+
+A batch is all or nothing: ``validate_batch`` raises on the first invalid event, naming its
+index and field (``events[3].device.gaid: not a UUID``), before anything is stored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+from tracker.domain.errors import DomainError
+from tracker.domain.ingest import DEVICE_ID_FIELDS, SdkEventReceived
+from tracker.domain.rules import check_currency
+from tracker.ingest.params import MAX_VALUE_LENGTH, _device_id
+
+SDK_BATCH_MAX = 100
+S2S_BATCH_MAX = 20
+TS_MAX_AGE = timedelta(days=7)
+TS_MAX_SKEW = timedelta(minutes=5)
+MAX_EVENT_PARAMS = 64
+EVENT_TYPES = ("install", "launch", "registration", "login", "purchase", "custom")
+
+Id = Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class DeviceIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    gaid: Id | None = None
+    idfa: Id | None = None
+    idfv: Id | None = None
+    android_id: Id | None = None
+    oaid: Id | None = None
+    app_set_id: Id | None = None
+    instance_id: Id | None = None
+
+
+class EventIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    event_id: Id
+    type: Literal["install", "launch", "registration", "login", "purchase", "custom"]
+    ts: datetime | None = None
+    device: DeviceIn = msgspec.field(default_factory=DeviceIn)
+    ip: Annotated[str, Meta(max_length=64)] | None = None
+    ua: Annotated[str, Meta(max_length=2048)] | None = None
+    referrer: Annotated[str, Meta(max_length=4096)] | None = None
+    name: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    revenue: Annotated[str, Meta(max_length=40)] | int | float | None = None
+    currency: Annotated[str, Meta(min_length=3, max_length=3)] | None = None
+    params: dict[Annotated[str, Meta(max_length=128)], str] = {}
+
+
+class SdkBatchIn(Struct, forbid_unknown_fields=True):
+    events: Annotated[list[EventIn], Meta(min_length=1, max_length=SDK_BATCH_MAX)]
+
+
+class S2sBatchIn(Struct, forbid_unknown_fields=True):
+    events: Annotated[list[EventIn], Meta(min_length=1, max_length=S2S_BATCH_MAX)]
+
+
+class S2sQuery(Struct):
+    app_id: str
+
+
+class AttributionOut(Struct, omit_defaults=True):
+    type: str
+    method: str | None = None
+    campaign_id: str | None = None
+    link_code: str | None = None
+    partner_id: str | None = None
+    click_id: str | None = None
+
+
+class EventResultOut(Struct, omit_defaults=True):
+    event_id: str
+    status: Literal["accepted", "duplicate"]
+    install_id: str | None = None
+    attribution: AttributionOut | None = None
+    deep_link: str | None = None
+
+
+class BatchOut(Struct):
+    results: list[EventResultOut]
+
+
+def honoured_ts(ts: datetime | None, received: datetime) -> datetime:
+    """The client's time when within the last 7 days (and not ahead of the receive time by
+    more than a small clock skew), else the receive time. Naive times are taken as UTC."""
+    if ts is None:
+        return received
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    ts = ts.astimezone(UTC)
+    if received - TS_MAX_AGE <= ts <= received + TS_MAX_SKEW:
+        return ts
+    return received
+
+
+def _revenue(field: str, value: str | int | float) -> Decimal:
+    if isinstance(value, bool):
+        raise DomainError(field, "not a decimal number")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise DomainError(field, f"{value!r} is not a decimal number") from None
+    if not amount.is_finite():
+        raise DomainError(field, "must be a finite number")
+    if amount < 0:
+        raise DomainError(field, "must not be negative")
+    return amount
+
+
+def _device(where: str, device: DeviceIn) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key in DEVICE_ID_FIELDS:
+        value = getattr(device, key)
+        if not value:
+            continue
+        try:
+            out[key] = _device_id(key, value)
+        except ValueError as e:
+            if str(e).startswith("all zeros"):
+                continue  # limited ad tracking: the SDK sends zeros, which identify nothing
+            raise DomainError(f"{where}.device.{key}", str(e)) from None
+    if device.instance_id:
+        out["instance_id"] = device.instance_id
+    return out
+
+
+def build_events(
+    batch: list[EventIn],
+    *,
+    app_id: str,
+    received: datetime,
+    source: str,
+    ip: str | None,
+    ua: str | None,
+) -> list[SdkEventReceived]:
+    """Validate every event and build the domain events; raises DomainError naming
+    ``events[i].field`` for the first invalid one."""
+    events = []
+    for i, e in enumerate(batch):
+        where = f"events[{i}]"
+        device = _device(where, e.device)
+        if not device:
+            raise DomainError(f"{where}.device", "at least one device id is required")
+        if e.type == "install" and "instance_id" not in device:
+            raise DomainError(f"{where}.device.instance_id", "required for an install")
+        if e.type == "custom" and not e.name:
+            raise DomainError(f"{where}.name", "required for a custom event")
+        revenue = None
+        if e.revenue is not None:
+            revenue = _revenue(f"{where}.revenue", e.revenue)
+            if e.currency is None:
+                raise DomainError(f"{where}.currency", "required with revenue")
+        elif e.type == "purchase":
+            raise DomainError(f"{where}.revenue", "required for a purchase")
+        if e.currency is not None:
+            check_currency(f"{where}.currency", e.currency)
+        event_ip = e.ip if e.ip is not None else ip
+        if e.ip is not None:
+            try:
+                event_ip = str(ipaddress.ip_address(e.ip))
+            except ValueError:
+                raise DomainError(f"{where}.ip", f"not an IP address: {e.ip!r}") from None
+        if len(e.params) > MAX_EVENT_PARAMS:
+            raise DomainError(f"{where}.params", f"more than {MAX_EVENT_PARAMS} parameters")
+        for name, value in e.params.items():
+            if len(value) > MAX_VALUE_LENGTH:
+                raise DomainError(
+                    f"{where}.params.{name}", f"longer than {MAX_VALUE_LENGTH} characters"
+                )
+        events.append(
+            SdkEventReceived(
+                originator_id=SdkEventReceived.id_for(app_id, e.event_id),
+                originator_version=1,
+                timestamp=received,
+                app_id=app_id,
+                event_id=e.event_id,
+                type=e.type,
+                name=e.name,
+                event_ts=honoured_ts(e.ts, received),
+                device=device,
+                ip=event_ip,
+                ua=e.ua if e.ua is not None else ua,
+                referrer=e.referrer,
+                revenue=revenue,
+                currency=e.currency if revenue is not None else None,
+                params=dict(e.params),
+                source=source,
+            )
+        )
+    return events
