@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Transcoder
 
 from tracker.codec import MsgpackTranscoder
+from tracker.domain.devices import Device
 from tracker.settings import Settings
 
 
@@ -35,6 +36,8 @@ class AttributionApplication(TrackerApplication):
     """Installs and attribution decisions."""
 
     name = "attribution"
+    # A device gathers an event per in-app event; a snapshot bounds what loading one reads.
+    snapshotting_intervals: ClassVar = {Device: 50}
 
 
 APPLICATION_CLASSES: tuple[type[TrackerApplication], ...] = (

@@ -26,6 +26,8 @@ from tracker.projections.base import (
     catch_up,
 )
 from tracker.projections.catalog import Catalog, CatalogProjection
+from tracker.projections.installs import InstallsProjection
+from tracker.projections.touchpoints import TouchpointProjection
 from tracker.services.catalog import CatalogService
 from tracker.settings import Settings
 
@@ -81,7 +83,7 @@ def open_view_store(settings: Settings, *, path: Path | None = None) -> ViewStor
 
 
 def default_projections() -> list[Projection]:
-    return [CatalogProjection()]
+    return [CatalogProjection(), TouchpointProjection(), InstallsProjection()]
 
 
 def bootstrap(

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import trio
 
-from tracker.actors.attribution_port import AttributionPort, NoAttribution
+from tracker.actors.attribution_port import AttributionPort
+from tracker.actors.attributor import AttributorActor
 from tracker.actors.directory import DirectoryActor
 from tracker.actors.ingest_writer import IngestWriterActor
 from tracker.actors.projector import ProjectorActor
@@ -26,7 +27,8 @@ class Supervisor:
             on_committed=self.projector.wake,
         )
         # Filled in by the ingest and attribution capabilities.
-        self.attribution: AttributionPort = NoAttribution()
+        self.attributor = AttributorActor(tracker)
+        self.attribution: AttributionPort = self.attributor
         self._cancel = trio.CancelScope()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -34,6 +36,7 @@ class Supervisor:
             async with trio.open_nursery() as nursery:
                 await nursery.start(self.directory.run)
                 await nursery.start(self.ingest.run)
+                await nursery.start(self.attributor.run)
                 if "worker" in self.roles:
                     await nursery.start(self.projector.run)
                 task_status.started()

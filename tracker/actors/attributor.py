@@ -1,0 +1,112 @@
+"""The attribution actor: owns the devices it decides for.
+
+Events are routed to a lane by a stable hash of (app, device identifier); each lane serves its
+inbox one batch at a time, so two events of one device are never decided at once in this
+process. Across processes the store arbitrates (see ``AttributionService``). In a scale-out, a
+shard is the set of lanes whose ``hash % shards`` equals the worker's shard number; a dead
+worker's shard is taken over by any other, which is safe because a decision is only ever
+recorded by a conflict-checked save.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import trio
+
+from tracker.domain.attribution import device_keys
+from tracker.domain.ingest import SdkEventReceived
+from tracker.services.attribution import AttributionService
+
+
+class _Job:
+    def __init__(self, events: list[SdkEventReceived]) -> None:
+        self.events = events
+        self.done = trio.Event()
+        self.result: dict[str, dict[str, Any]] = {}
+        self.error: BaseException | None = None
+
+
+def lane_of(event: SdkEventReceived, lanes: int) -> int:
+    keys = device_keys(event.device)
+    # An advertising id names the device across reinstalls; the instance id only one install.
+    ads = [k for k in keys if k[0] != "instance_id"]
+    kind, value = (ads or keys or [("event", event.event_id)])[0]
+    return zlib.crc32(f"{event.app_id}/{kind}:{value}".encode()) % lanes
+
+
+class AttributorActor:
+    """Implements ``AttributionPort``."""
+
+    def __init__(
+        self,
+        tracker: Any,
+        *,
+        lanes: int = 4,
+        inbox_size: int = 64,
+        threads: int = 2,
+    ) -> None:
+        self.service = AttributionService(tracker)
+        self._lanes = lanes
+        self._inbox_size = inbox_size
+        self._limiter = trio.CapacityLimiter(threads)
+        self._inboxes: list[trio.MemorySendChannel[_Job]] = []
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        async with trio.open_nursery() as nursery:
+            senders = []
+            for _ in range(self._lanes):
+                send, receive = trio.open_memory_channel[_Job](self._inbox_size)
+                senders.append(send)
+                nursery.start_soon(self._serve, receive)
+            self._inboxes = senders
+            task_status.started()
+
+    async def _serve(self, inbox: trio.MemoryReceiveChannel[_Job]) -> None:
+        async with inbox:
+            async for job in inbox:
+                try:
+                    job.result = await trio.to_thread.run_sync(
+                        self._work, job.events, limiter=self._limiter
+                    )
+                except Exception as error:  # handed to the caller, the lane goes on
+                    job.error = error
+                job.done.set()
+
+    def _work(self, events: list[SdkEventReceived]) -> dict[str, dict[str, Any]]:
+        # Clicks stored a moment before the install must be in the index before deciding.
+        self.service.refresh_touchpoints()
+        answers: dict[str, dict[str, Any]] = {}
+        for event in events:
+            extra = self.service.handle(event)
+            if extra:
+                answers[event.event_id] = extra
+        return answers
+
+    async def on_sdk_events(self, events: Sequence[SdkEventReceived]) -> dict[str, dict[str, Any]]:
+        if not events:
+            return {}
+        if not self._inboxes:
+            raise RuntimeError("the attributor is not running")
+        by_lane: dict[int, list[SdkEventReceived]] = {}
+        for event in events:
+            by_lane.setdefault(lane_of(event, self._lanes), []).append(event)
+        jobs = [_Job(batch) for batch in by_lane.values()]
+        for lane, job in zip(by_lane, jobs, strict=True):
+            await self._inboxes[lane].send(job)
+        answers: dict[str, dict[str, Any]] = {}
+        for job in jobs:
+            await job.done.wait()
+            if job.error is not None:
+                raise job.error
+            answers.update(job.result)
+        return answers
+
+    async def device_attribution(
+        self, app_id: str, device: dict[str, str]
+    ) -> dict[str, Any] | None:
+        return await trio.to_thread.run_sync(
+            self.service.device_attribution, app_id, device, limiter=self._limiter
+        )
