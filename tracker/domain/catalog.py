@@ -208,12 +208,21 @@ class Partner(Aggregate):
             params=dict(params),
         )
 
-    def update(self, **changes: Any) -> None:
+    def update(
+        self,
+        *,
+        title: str | None = None,
+        utm_sources: list[str] | None = None,
+        macros: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> None:
+        changes = {"title": title, "utm_sources": utm_sources, "macros": macros, "params": params}
         clean = {k: v for k, v in changes.items() if v is not None}
         if "title" in clean:
             clean["title"] = _title(clean["title"])
         if "utm_sources" in clean:
             clean["utm_sources"] = _utm_sources(clean["utm_sources"])
+        clean = {k: v for k, v in clean.items() if getattr(self, k) != v}
         if clean:
             self._updated(changes=clean)
 
@@ -223,9 +232,11 @@ class Partner(Aggregate):
 
     def set_sending(self, app_id: str, modes: dict[str, str]) -> None:
         for event_type, mode in modes.items():
-            _choice(f"{event_type}", event_type, POSTBACK_EVENTS)
-            _choice(f"{event_type}", mode, SENDING_MODES)
-        self._sending_set(app_id=app_id, modes=dict(modes))
+            _choice(event_type, event_type, POSTBACK_EVENTS)
+            _choice(event_type, mode, SENDING_MODES)
+        current = self.sending.get(app_id, {})
+        if any(current.get(k) != v for k, v in modes.items()):
+            self._sending_set(app_id=app_id, modes=dict(modes))
 
     @event("SendingModesSet")
     def _sending_set(self, app_id: str, modes: dict[str, str]) -> None:
@@ -322,12 +333,27 @@ class Campaign(Aggregate):
             partner_id=partner_id,
         )
 
-    def update(self, **changes: Any) -> None:
+    def update(
+        self,
+        *,
+        title: str | None = None,
+        traffic_type: str | None = None,
+        partner_id: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        """The campaign type is fixed at creation (preinstall attribution depends on it)."""
+        changes = {
+            "title": title,
+            "traffic_type": traffic_type,
+            "partner_id": partner_id,
+            "status": status,
+        }
         clean = {k: v for k, v in changes.items() if v is not None}
         if "title" in clean:
             clean["title"] = _title(clean["title"])
         if "status" in clean:
             _choice("status", clean["status"], CAMPAIGN_STATUSES)
+        clean = {k: v for k, v in clean.items() if getattr(self, k) != v}
         if clean:
             self._updated(changes=clean)
 
@@ -426,7 +452,21 @@ class TrackingLink(Aggregate):
     def attribution_settings(self) -> AttributionSettings:
         return msgspec.convert(self.attribution, AttributionSettings)
 
-    def update(self, **changes: Any) -> None:
+    def update(
+        self,
+        *,
+        title: str | None = None,
+        status: str | None = None,
+        target_url: str | None = None,
+        deep_link: str | None = None,
+    ) -> None:
+        """Code, campaign, app, kind and attribution settings never change."""
+        changes = {
+            "title": title,
+            "status": status,
+            "target_url": target_url,
+            "deep_link": deep_link,
+        }
         clean = {k: v for k, v in changes.items() if v is not None}
         if "title" in clean:
             clean["title"] = _title(clean["title"])
@@ -436,6 +476,9 @@ class TrackingLink(Aggregate):
             if self.kind != "regular":
                 raise DomainError("target_url", "a smart link has targets, not a target_url")
             check_url("target_url", clean["target_url"])
+        if "deep_link" in clean and not clean["deep_link"].strip():
+            clean["deep_link"] = None  # an empty deep link removes it
+        clean = {k: v for k, v in clean.items() if getattr(self, k) != v}
         if clean:
             self._updated(changes=clean)
 
@@ -502,7 +545,7 @@ class Correction(Aggregate):
 
     def delete(self) -> None:
         if self.deleted:
-            raise DomainError("id", "correction already deleted")
+            raise DomainError("correction_id", "the correction is already deleted")
         self._deleted()
 
     @event("Deleted")
@@ -550,7 +593,15 @@ class Postback(Aggregate):
             raise DomainError("body", "a GET postback has no body")
         return cls(**fields)
 
-    def update(self, **changes: Any) -> None:
+    def update(
+        self,
+        *,
+        title: str | None = None,
+        url: str | None = None,
+        mode: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        changes = {"title": title, "url": url, "mode": mode, "body": body}
         clean = {k: v for k, v in changes.items() if v is not None}
         if "title" in clean:
             clean["title"] = _title(clean["title"])
@@ -558,6 +609,9 @@ class Postback(Aggregate):
             _choice("mode", clean["mode"], ("attributed", "all"))
         if "url" in clean:
             _check_template_url(clean["url"])
+        if clean.get("body") and self.method == "GET":
+            raise DomainError("body", "a GET postback has no body")
+        clean = {k: v for k, v in clean.items() if getattr(self, k) != v}
         if clean:
             self._updated(changes=clean)
 

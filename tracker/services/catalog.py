@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 
 from tracker.application import CatalogApplication
 from tracker.domain.catalog import (
@@ -73,7 +74,11 @@ class CatalogService:
         return aggregate
 
     def _save(self, *aggregates: Aggregate) -> None:
-        self._app.save(*aggregates)
+        try:
+            self._app.save(*aggregates)
+        except IntegrityError:
+            # Another process saved the same aggregate version (or id) first.
+            raise Conflict("id", "changed concurrently by another request; retry") from None
 
     # apps
     def register_app(self, *, attribution: dict[str, Any] | None, **fields: Any) -> App:
@@ -178,7 +183,7 @@ class CatalogService:
 
     def add_tariff(self, campaign_id: str, **fields: Any) -> dict[str, Any]:
         campaign: Campaign = self._load(Campaign, "campaign_id", campaign_id)
-        tariff = Tariff.validated(id=self._new_secret()[:12], **fields)
+        tariff = Tariff.validated(id=str(uuid4()), **fields)
         campaign.add_tariff(tariff)
         self._save(campaign)
         return campaign.tariffs[-1]
@@ -203,21 +208,24 @@ class CatalogService:
             if app is None:
                 raise NotFound("app_id", f"no such app: {app_id}")
             defaults = app.attribution_settings
+        settings = defaults.merged(attribution)
         for _ in range(20):
             code = self._new_code()
-            if self._catalog.link(code) is None:
-                break
-        else:
-            raise Conflict("code", "could not find a free link code")
-        link = TrackingLink.create(
-            code=code,
-            campaign_id=str(campaign.id),
-            app_id=app_id,
-            attribution=defaults.merged(attribution),
-            **fields,
-        )
-        self._save(link)
-        return link
+            if self._catalog.link(code) is not None:
+                continue
+            link = TrackingLink.create(
+                code=code,
+                campaign_id=str(campaign.id),
+                app_id=app_id,
+                attribution=settings,
+                **fields,
+            )
+            try:
+                self._app.save(link)
+            except IntegrityError:
+                continue  # another process took this code a moment ago
+            return link
+        raise Conflict("code", "could not find a free link code")
 
     def update_link(self, code: str, **fields: Any) -> TrackingLink:
         if self._catalog.link(code) is None:
@@ -239,6 +247,8 @@ class CatalogService:
 
     def delete_correction(self, correction_id: str) -> Correction:
         correction: Correction = self._load(Correction, "correction_id", correction_id)
+        if correction.deleted:
+            raise NotFound("correction_id", f"no such correction: {correction_id} (deleted)")
         correction.delete()
         self._save(correction)
         return correction
@@ -291,9 +301,12 @@ class CatalogService:
             self._app.repository.get(ApiToken.create_id(token_hash))
             return False
         except AggregateNotFoundError:
-            self._save(
-                ApiToken.issue(token_hash=token_hash, role=role, partner_id=None, label=label)
-            )
+            try:
+                self._app.save(
+                    ApiToken.issue(token_hash=token_hash, role=role, partner_id=None, label=label)
+                )
+            except IntegrityError:
+                return False  # another process registered it at the same moment
             return True
 
     def revoke_token(self, token_hash: str) -> None:

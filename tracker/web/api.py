@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import trio
 from quart import Blueprint, Response, current_app
-from quart_schema import validate_querystring, validate_request
+from quart_schema import validate_querystring
 
 from tracker.bootstrap import Tracker
 from tracker.domain.catalog import STANDARD_TRAFFIC_TYPES
@@ -23,6 +23,7 @@ from tracker.web.schemas import (
     CampaignIn,
     CampaignPatch,
     CorrectionIn,
+    CorrectionsQuery,
     EventsQuery,
     LinkIn,
     LinkPatch,
@@ -34,6 +35,7 @@ from tracker.web.schemas import (
     TariffIn,
     TokenIn,
     TrafficTypeIn,
+    validate_body,
 )
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -67,7 +69,7 @@ def _not_for_partners() -> None:
 
 @api.post("/apps")
 @requires("write")
-@validate_request(AppIn)
+@validate_body(AppIn)
 async def create_app(data: AppIn) -> Response:
     attribution = data.attribution.changes() if data.attribution else None
     app = await _write(
@@ -101,7 +103,7 @@ async def get_app(app_id: str) -> Response:
 
 @api.patch("/apps/<app_id>")
 @requires("write")
-@validate_request(AppPatch)
+@validate_body(AppPatch)
 async def update_app(app_id: str, data: AppPatch) -> Response:
     _app_or_404(app_id)
     fields = _fields(data, "attribution")
@@ -143,7 +145,7 @@ async def get_partner(partner_id: str) -> Response:
 
 @api.post("/partners")
 @requires("write")
-@validate_request(PartnerIn)
+@validate_body(PartnerIn)
 async def create_partner(data: PartnerIn) -> Response:
     partner = await _write(_tracker().catalog_service.create_partner, **_fields(data))
     return json_response(_partner_json(str(partner.id)), 201)
@@ -151,7 +153,7 @@ async def create_partner(data: PartnerIn) -> Response:
 
 @api.patch("/partners/<partner_id>")
 @requires("write")
-@validate_request(PartnerPatch)
+@validate_body(PartnerPatch)
 async def update_partner(partner_id: str, data: PartnerPatch) -> Response:
     _partner_json(partner_id)
     await _write(_tracker().catalog_service.update_partner, partner_id, **_fields(data))
@@ -160,7 +162,7 @@ async def update_partner(partner_id: str, data: PartnerPatch) -> Response:
 
 @api.put("/partners/<partner_id>/sending/<app_id>")
 @requires("write")
-@validate_request(SendingIn)
+@validate_body(SendingIn)
 async def set_sending(partner_id: str, app_id: str, data: SendingIn) -> Response:
     _partner_json(partner_id)
     partner = await _write(_tracker().catalog_service.set_sending, partner_id, app_id, data.modes())
@@ -180,7 +182,7 @@ async def list_traffic_types() -> Response:
 
 @api.post("/traffic-types")
 @requires("write")
-@validate_request(TrafficTypeIn)
+@validate_body(TrafficTypeIn)
 async def add_traffic_type(data: TrafficTypeIn) -> Response:
     added = await _write(_tracker().catalog_service.add_traffic_type, **_fields(data))
     return json_response(present.traffic_type(added), 201)
@@ -207,7 +209,7 @@ def _campaign_or_404(campaign_id: str) -> Any:
 
 @api.post("/campaigns")
 @requires("write")
-@validate_request(CampaignIn)
+@validate_body(CampaignIn)
 async def create_campaign(data: CampaignIn) -> Response:
     campaign = await _write(_tracker().catalog_service.create_campaign, **_fields(data))
     return json_response(present.campaign(_campaign_or_404(str(campaign.id))), 201)
@@ -233,7 +235,7 @@ async def get_campaign(campaign_id: str) -> Response:
 
 @api.patch("/campaigns/<campaign_id>")
 @requires("write")
-@validate_request(CampaignPatch)
+@validate_body(CampaignPatch)
 async def update_campaign(campaign_id: str, data: CampaignPatch) -> Response:
     _campaign_or_404(campaign_id)
     await _write(_tracker().catalog_service.update_campaign, campaign_id, **_fields(data))
@@ -242,7 +244,7 @@ async def update_campaign(campaign_id: str, data: CampaignPatch) -> Response:
 
 @api.post("/campaigns/<campaign_id>/tariffs")
 @requires("write")
-@validate_request(TariffIn)
+@validate_body(TariffIn)
 async def add_tariff(campaign_id: str, data: TariffIn) -> Response:
     _campaign_or_404(campaign_id)
     tariff = await _write(_tracker().catalog_service.add_tariff, campaign_id, **_fields(data))
@@ -276,7 +278,7 @@ def _link_json(code: str) -> dict[str, Any]:
 
 @api.post("/campaigns/<campaign_id>/links")
 @requires("write")
-@validate_request(LinkIn)
+@validate_body(LinkIn)
 async def create_link(campaign_id: str, data: LinkIn) -> Response:
     _campaign_or_404(campaign_id)
     fields = _fields(data, "attribution", "targets")
@@ -306,7 +308,7 @@ async def get_link(code: str) -> Response:
 
 @api.patch("/links/<code>")
 @requires("write")
-@validate_request(LinkPatch)
+@validate_body(LinkPatch)
 async def update_link(code: str, data: LinkPatch) -> Response:
     _link_json(code)
     await _write(_tracker().catalog_service.update_link, code, **_fields(data))
@@ -318,7 +320,7 @@ async def update_link(code: str, data: LinkPatch) -> Response:
 
 @api.post("/campaigns/<campaign_id>/corrections")
 @requires("write")
-@validate_request(CorrectionIn)
+@validate_body(CorrectionIn)
 async def create_correction(campaign_id: str, data: CorrectionIn) -> Response:
     _campaign_or_404(campaign_id)
     correction = await _write(
@@ -329,12 +331,13 @@ async def create_correction(campaign_id: str, data: CorrectionIn) -> Response:
 
 @api.get("/campaigns/<campaign_id>/corrections")
 @requires("read")
-async def list_corrections(campaign_id: str) -> Response:
+@validate_querystring(CorrectionsQuery)
+async def list_corrections(campaign_id: str, query_args: CorrectionsQuery) -> Response:
     _campaign_or_404(campaign_id)
     items = [
         present.correction(c)
         for c in _tracker().catalog.corrections()
-        if c.campaign_id == campaign_id
+        if c.campaign_id == campaign_id and (query_args.include_deleted or not c.deleted)
     ]
     return json_response({"corrections": items})
 
@@ -343,7 +346,7 @@ async def list_corrections(campaign_id: str) -> Response:
 @requires("write")
 async def delete_correction(correction_id: str) -> Response:
     await _write(_tracker().catalog_service.delete_correction, correction_id)
-    return Response(status=204)
+    return Response(b"", status=204)
 
 
 # postbacks
@@ -351,7 +354,7 @@ async def delete_correction(correction_id: str) -> Response:
 
 @api.post("/postbacks")
 @requires("write")
-@validate_request(PostbackIn)
+@validate_body(PostbackIn)
 async def create_postback(data: PostbackIn) -> Response:
     postback = await _write(_tracker().catalog_service.configure_postback, **_fields(data))
     return json_response(present.postback(postback), 201)
@@ -381,7 +384,7 @@ async def get_postback(postback_id: str) -> Response:
 
 @api.patch("/postbacks/<postback_id>")
 @requires("write")
-@validate_request(PostbackPatch)
+@validate_body(PostbackPatch)
 async def update_postback(postback_id: str, data: PostbackPatch) -> Response:
     _postback_or_404(postback_id)
     await _write(_tracker().catalog_service.update_postback, postback_id, **_fields(data))
@@ -393,7 +396,7 @@ async def update_postback(postback_id: str, data: PostbackPatch) -> Response:
 async def delete_postback(postback_id: str) -> Response:
     _postback_or_404(postback_id)
     await _write(_tracker().catalog_service.delete_postback, postback_id)
-    return Response(status=204)
+    return Response(b"", status=204)
 
 
 # tokens
@@ -401,10 +404,11 @@ async def delete_postback(postback_id: str) -> Response:
 
 @api.post("/tokens")
 @requires("write")
-@validate_request(TokenIn)
+@validate_body(TokenIn)
 async def create_token(data: TokenIn) -> Response:
     token = await _write(_tracker().catalog_service.issue_token, **_fields(data))
-    return json_response({"token": token, "role": data.role, "partner_id": data.partner_id}, 201)
+    partner_id = data.partner_id if data.role == "partner" else None
+    return json_response({"token": token, "role": data.role, "partner_id": partner_id}, 201)
 
 
 # event history for auditors

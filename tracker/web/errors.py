@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import msgspec
-from quart import Quart
+from quart import Quart, current_app, request
 from quart_schema import RequestSchemaValidationError
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+)
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
 
 from tracker.domain.errors import DomainError
 from tracker.web.responses import error_response
@@ -27,18 +34,44 @@ _CODES = {
 }
 
 
+_FIELD_PROBLEM = re.compile(r"^Object (contains unknown|missing required) field `([^`]*)`$")
+
+
 def describe_validation_error(error: BaseException) -> str:
     """msgspec says ``... - at `$.attribution.click_window_hours```: lead with the field."""
     text = str(error)
-    if isinstance(error, msgspec.ValidationError) and " - at `$." in text:
-        message, _, where = text.rpartition(" - at `$.")
-        return f"{where.rstrip('`')}: {message}"
-    if isinstance(error, msgspec.ValidationError) and text.startswith("Object missing required"):
-        field = text.rsplit("`", 2)[-2] if text.count("`") >= 2 else text
-        return f"{field}: required"
+    if not isinstance(error, msgspec.ValidationError):
+        if text == "Expected `object`, got `null`":
+            return "body: a JSON object is required (Content-Type: application/json)"
+        return f"body: {text}"
+    message, where = text, ""
+    if " - at `$" in text:
+        message, _, where = text.rpartition(" - at `$")
+        where = where.rstrip("`").lstrip(".")
+    problem = _FIELD_PROBLEM.match(message)
+    if problem:
+        kind, name = problem.groups()
+        field = f"{where}.{name}" if where else name
+        return f"{field}: {'unknown field' if kind == 'contains unknown' else 'required'}"
+    if where:
+        return f"{where}: {message}"
     if text == "Expected `object`, got `null`":
         return "body: a JSON object is required (Content-Type: application/json)"
     return f"body: {text}"
+
+
+def _http_detail(error: HTTPException) -> str:
+    if isinstance(error, BadRequest) and type(error) is BadRequest:
+        return "body: not valid JSON"
+    if isinstance(error, WerkzeugNotFound):
+        return f"path: no such route {request.path}"
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        return f"method: {request.method} is not allowed on {request.path} (allowed: {allowed})"
+    if isinstance(error, RequestEntityTooLarge):
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        return f"body: larger than {limit} bytes" if limit else "body: too large"
+    return str(error.description or error.name)
 
 
 def install_error_handlers(app: Quart) -> None:
@@ -56,10 +89,7 @@ def install_error_handlers(app: Quart) -> None:
         if status >= 500:
             log.error("HTTP %s: %s", status, error)
             return error_response(500, "internal", "internal error")
-        detail = error.description or error.name
-        if type(error) is BadRequest:
-            detail = "body: not valid JSON"
-        return error_response(status, _CODES.get(status, "error"), str(detail))
+        return error_response(status, _CODES.get(status, "error"), _http_detail(error))
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception):  # type: ignore[no-untyped-def]

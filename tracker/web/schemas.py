@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Literal
+from functools import wraps
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct
+from quart import request
+from quart_schema import DataSource, RequestSchemaValidationError
+from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
+
+from tracker.domain.errors import DomainError
+
+
+def validate_body(model: type[Struct]) -> Callable:
+    """quart-schema's ``validate_request`` (and described the same way in /openapi.json), but
+    strict: msgspec decodes the raw body, so ``"24"`` is not an int and ``1`` not a string,
+    whatever the Content-Type says."""
+    decoder = msgspec.json.Decoder(model)
+
+    def decorator(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        setattr(handler, QUART_SCHEMA_REQUEST_ATTRIBUTE, (model, DataSource.JSON))
+
+        @wraps(handler)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            body = await request.get_data()
+            if not body.strip():
+                raise DomainError("body", "a JSON object is required")
+            try:
+                data = decoder.decode(body)
+            except msgspec.ValidationError as e:
+                raise RequestSchemaValidationError(e) from None
+            except msgspec.DecodeError:
+                raise DomainError("body", "not valid JSON") from None
+            return await handler(*args, data=data, **kwargs)
+
+        return wrapper
+
+    return decorator
+
 
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Url = Annotated[str, Meta(min_length=1, max_length=4096)]
@@ -119,6 +154,10 @@ class CorrectionIn(Struct, forbid_unknown_fields=True):
     ends_on: date
     timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "UTC"
     description: Annotated[str, Meta(max_length=1000)] = ""
+
+
+class CorrectionsQuery(Struct):
+    include_deleted: bool = False
 
 
 PostbackEvent = Literal[
