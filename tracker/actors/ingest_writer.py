@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 import trio
 from eventsourcing.persistence import StoredEvent
@@ -42,11 +43,13 @@ class IngestWriterActor:
         batch_max: int,
         batch_latency_ms: float,
         on_committed: Callable[[], None] = lambda: None,
+        run_sync: Callable[..., Awaitable[Any]] = trio.to_thread.run_sync,
     ) -> None:
         self._app = app
         self._batch_max = max(1, batch_max)
         self._latency = max(0.0, batch_latency_ms / 1000)
         self._on_committed = on_committed
+        self._run_sync = run_sync
         self._send, self._receive = trio.open_memory_channel[_Pending](max(1, queue_size))
         self._limiter = trio.CapacityLimiter(1)
         self.batches = 0
@@ -95,7 +98,7 @@ class IngestWriterActor:
         events = [p.event for p in batch]
         error: BaseException | None = None
         try:
-            await trio.to_thread.run_sync(
+            await self._run_sync(
                 partial(self._app.recorder.insert_events, events), limiter=self._limiter
             )
         except Exception as e:
