@@ -2,6 +2,223 @@
 
 from __future__ import annotations
 
-from quart import Blueprint
+import csv
+import io
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Annotated, Any, Literal
+
+import msgspec
+import trio
+from msgspec import Meta, Struct
+from quart import Blueprint, Response, current_app, request
+from quart_schema import validate_querystring
+
+from tracker.domain.attribution import span
+from tracker.domain.errors import DomainError, NotFound
+from tracker.domain.ingest import DEVICE_ID_FIELDS
+from tracker.ingest.export import parse_bound
+from tracker.projections.installs import ATTRIBUTION_FIELDS, INSTALL_FIELDS
+from tracker.projections.touchpoints import ts_key
+from tracker.services.attribution import AttributionService
+from tracker.web.auth import Unauthorized, current_principal, requires
+from tracker.web.responses import json_response
 
 attribution_api = Blueprint("attribution_api", __name__)
+
+EXPORT_PAGE = 1000
+_json = msgspec.json.Encoder()
+
+
+def _service() -> AttributionService:
+    return current_app.config["SUPERVISOR"].attributor.service
+
+
+def _limiter() -> trio.CapacityLimiter:
+    limiter = current_app.config.get("ATTRIBUTION_READ_LIMITER")
+    if limiter is None:
+        limiter = current_app.config["ATTRIBUTION_READ_LIMITER"] = trio.CapacityLimiter(2)
+    return limiter
+
+
+async def _blocking(fn: Callable[..., Any], *args: Any) -> Any:
+    return await trio.to_thread.run_sync(partial(fn, *args), limiter=_limiter())
+
+
+@attribution_api.get("/sdk/v1/attribution")
+async def sdk_attribution() -> Response:
+    """The current attribution and deferred deep link of the device named by ``instance_id``
+    (or another device id: ``gaid``, ``idfa``, ...), with the app's key in ``X-SDK-Key``."""
+    key = request.headers.get("X-SDK-Key", "").strip()
+    if not key:
+        raise Unauthorized("X-SDK-Key", "the app's SDK key is required")
+    app = current_app.config["TRACKER"].catalog.app_by_sdk_key(key)
+    if app is None:
+        raise Unauthorized("X-SDK-Key", "unknown SDK key")
+    device = {
+        field: request.args[field]
+        for field in ("instance_id", *DEVICE_ID_FIELDS)
+        if request.args.get(field, "").strip()
+    }
+    if not device:
+        raise DomainError("instance_id", "name the device: instance_id or an advertising id")
+    found = await _blocking(_service().device_attribution, str(app.id), device)
+    if found is None:
+        raise NotFound("device", "no install of this app is known for this device")
+    return json_response(found)
+
+
+@attribution_api.get("/api/v1/installs/<install_id>/explain")
+@requires("read")
+async def explain(install_id: str) -> Response:
+    """Why an install is attributed as it is: the decision, its method, touchpoint, windows,
+    flags and every candidate passed over with the reason."""
+    service = _service()
+    await _blocking(service.refresh_installs)
+    record = await _blocking(service.decision_of, install_id)
+    if record is None or not current_principal().can_see_partner(record.get("partner_id")):
+        raise NotFound("install_id", f"no such install: {install_id}")
+    return json_response({**record, "summary": summary(record)})
+
+
+def summary(record: dict[str, Any]) -> str:
+    """One sentence a person can read."""
+    kind = {"new_install": "Install", "reinstall": "Reinstall", "reengagement": "Re-engagement"}
+    what = kind.get(record["type"], record["type"])
+    passed = len(record["passed_over"])
+    tail = f"; {passed} candidate(s) passed over, see passed_over" if passed else ""
+    if record["method"] == "kept":
+        since = record.get("inactive_seconds")
+        gap = f" after {span(since)} without activity" if since is not None else ""
+        return (
+            f"{what}{gap}: keeps the earlier attribution ({record['attribution']}, "
+            f"campaign {record['campaign_id']}){tail}."
+        )
+    if record["attribution"] == "organic":
+        return f"{what} is Organic: no touchpoint qualified{tail or ' (none found)'}."
+    how = {
+        "preinstall": "a pre-install mark",
+        "referrer": "the Google Play referrer's click id",
+        "device_id": f"device id ({record['matched_by']})",
+        "probabilistic": "IP and normalised User-Agent",
+    }.get(record["method"], record["method"])
+    ctit = record.get("ctit_seconds")
+    after = f", {span(ctit)} after it" if ctit is not None and ctit >= 0 else ""
+    return (
+        f"{what} attributed to {record['touchpoint_kind']} {record['touchpoint_id']} "
+        f"(link {record['link_code']}, campaign {record['campaign_id']}) by {how}{after}{tail}."
+    )
+
+
+# raw export
+
+
+class RawQuery(Struct):
+    format: Literal["jsonl", "csv"] = "jsonl"
+    from_: Annotated[str, Meta(max_length=40)] | None = msgspec.field(default=None, name="from")
+    to: Annotated[str, Meta(max_length=40)] | None = None
+    app_id: str | None = None
+    campaign_id: str | None = None
+    link_code: str | None = None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return _json.encode(value).decode()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return _plain(value)
+
+
+async def _stream(
+    prefix: str,
+    lo: str,
+    hi: str,
+    accepts: Callable[[dict[str, Any]], bool],
+    header: str,
+    line: Callable[[dict[str, Any]], str],
+) -> AsyncIterator[bytes]:
+    if header:
+        yield header.encode()
+    service = _service()
+    await _blocking(service.refresh_installs)
+    while True:
+        page = await _blocking(service.page, prefix, lo, hi, EXPORT_PAGE)
+        if not page:
+            return
+        chunk = "".join(line(record) for _, record in page if accepts(record))
+        if chunk:
+            yield chunk.encode()
+        if len(page) < EXPORT_PAGE:
+            return
+        lo = page[-1][0][len(prefix) :] + "\x00"
+
+
+async def _export(kind: str, query: RawQuery) -> Response:
+    principal = current_principal()
+    start = parse_bound("from", query.from_, end=False)
+    end = parse_bound("to", query.to, end=True)
+    wanted = {"app_id": query.app_id, "campaign_id": query.campaign_id}
+    wanted["link_code"] = query.link_code
+    if principal.role == "partner":
+        wanted["partner_id"] = principal.partner_id
+    wanted = {k: v for k, v in wanted.items() if v is not None}
+
+    def accepts(record: dict[str, Any]) -> bool:
+        return all(record.get(k) == v for k, v in wanted.items())
+
+    fields = INSTALL_FIELDS if kind == "installs" else ATTRIBUTION_FIELDS
+    if query.format == "jsonl":
+        content_type, header = "application/x-ndjson", ""
+
+        def line(record: dict[str, Any]) -> str:
+            return _jsonl({f: record.get(f) for f in fields})
+
+    else:
+        content_type = "text/csv; charset=utf-8"
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(fields)
+        header = buffer.getvalue()
+
+        def line(record: dict[str, Any]) -> str:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow([_csv_cell(record.get(f)) for f in fields])
+            return buffer.getvalue()
+
+    prefix = "installs/" if kind == "installs" else "attribution/"
+    lo = ts_key(start) if start else ""
+    hi = ts_key(end) if end else "\uffff"
+    response = Response(_stream(prefix, lo, hi, accepts, header, line), content_type=content_type)
+    response.timeout = None
+    return response
+
+
+def _jsonl(row: dict[str, Any]) -> str:
+    return _json.encode({k: _plain(v) for k, v in row.items()}).decode() + "\n"
+
+
+@attribution_api.get("/api/v1/raw/installs")
+@requires("read")
+@validate_querystring(RawQuery)
+async def raw_installs(query_args: RawQuery) -> Response:
+    """Every install (first installs and reinstalls) with its attribution, oldest first, as
+    JSON lines or CSV; filters ``app_id``, ``campaign_id``, ``link_code``, ``from``, ``to``."""
+    return await _export("installs", query_args)
+
+
+@attribution_api.get("/api/v1/raw/attributions")
+@requires("read")
+@validate_querystring(RawQuery)
+async def raw_attributions(query_args: RawQuery) -> Response:
+    """Every attribution decision (installs, reinstalls, re-engagements) with its method,
+    touchpoint, flags and the candidates passed over, as JSON lines or CSV."""
+    return await _export("attributions", query_args)
