@@ -30,11 +30,26 @@ class _Job:
 
 
 def lane_of(event: SdkEventReceived, lanes: int) -> int:
-    keys = device_keys(event.device)
-    # An advertising id names the device across reinstalls; the instance id only one install.
-    ads = [k for k in keys if k[0] != "instance_id"]
-    kind, value = (ads or keys or [("event", event.event_id)])[0]
+    """The instance id first: every event of one installation lands in one lane. A reinstall
+    (a new instance id) may land elsewhere than the device's old events; the store settles it."""
+    kind, value = (device_keys(event.device) or [("event", event.event_id)])[0]
     return zlib.crc32(f"{event.app_id}/{kind}:{value}".encode()) % lanes
+
+
+def group_by_device(events: Sequence[SdkEventReceived]) -> list[list[SdkEventReceived]]:
+    """Events sharing any identifier stay together and in order (an SDK batch is one group)."""
+    groups: list[list[SdkEventReceived]] = []
+    owner: dict[tuple[str, str, str], int] = {}
+    for event in events:
+        keys = [(event.app_id, k, v) for k, v in device_keys(event.device)]
+        index = next((owner[k] for k in keys if k in owner), None)
+        if index is None:
+            index = len(groups)
+            groups.append([])
+        groups[index].append(event)
+        for k in keys:
+            owner.setdefault(k, index)
+    return groups
 
 
 class AttributorActor:
@@ -90,12 +105,9 @@ class AttributorActor:
             return {}
         if not self._inboxes:
             raise RuntimeError("the attributor is not running")
-        by_lane: dict[int, list[SdkEventReceived]] = {}
-        for event in events:
-            by_lane.setdefault(lane_of(event, self._lanes), []).append(event)
-        jobs = [_Job(batch) for batch in by_lane.values()]
-        for lane, job in zip(by_lane, jobs, strict=True):
-            await self._inboxes[lane].send(job)
+        jobs = [_Job(group) for group in group_by_device(events)]
+        for job in jobs:
+            await self._inboxes[lane_of(job.events[0], self._lanes)].send(job)
         answers: dict[str, dict[str, Any]] = {}
         for job in jobs:
             await job.done.wait()
