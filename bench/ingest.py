@@ -1,0 +1,215 @@
+"""Ingest benchmark: (a) a bare ASGI 302 on hypercorn's trio worker against (b) the tracker's
+durable ``GET /c/{code}``, both served pinned to core 0 and loaded by wrk pinned to core 1, at
+16 and 64 connections. Prints requests/s, p50, p99 and b/a.
+
+    .venv/bin/python -m bench.ingest [--duration 10] [--connections 16,64]
+
+Needs ``wrk`` (Debian: ``apt-get install -y wrk``) and ``taskset`` (util-linux).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-admin-token"
+PLAY = "https://play.google.com/store/apps/details?id=com.example.game"
+UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Mobile Safari/537.36"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str) -> None:
+    for _ in range(200):
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise SystemExit(f"server at {url} did not start")
+
+
+def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["taskset", "-c", "0", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, connections: int, duration: int, pid: int) -> dict[str, float]:
+    cpu = cpu_seconds(pid)
+    out = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "-H",
+            f"User-Agent: {UA}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    cpu = cpu_seconds(pid) - cpu
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    non_3xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    if non_3xx or errors:
+        print(
+            f"  warning: {non_3xx.group(0) if non_3xx else ''} {errors.group(0) if errors else ''}"
+        )
+    return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": cpu / max(requests, 1) * 1e6}
+
+
+def bare(connections: list[int], duration: int) -> dict[int, dict[str, float]]:
+    port = free_port()
+    process = start([sys.executable, "-m", "bench.serve_bare", str(port)])
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/")
+        url = f"http://127.0.0.1:{port}/c/bench"
+        wrk(url, connections[0], 2, process.pid)  # warm-up
+        return {c: wrk(url, c, duration, process.pid) for c in connections}
+    finally:
+        stop(process)
+
+
+def tracker(
+    connections: list[int], duration: int, command: str
+) -> tuple[dict[int, dict[str, float]], int]:
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="tracker-bench-")
+    env = {
+        **os.environ,
+        "TRACKER_HOST": "127.0.0.1",
+        "TRACKER_PORT": str(port),
+        "TRACKER_DATA_DIR": data_dir,
+        "TRACKER_ADMIN_TOKEN": TOKEN,
+    }
+    process = start([sys.executable, "-m", "tracker.cli", command], env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{base}/healthz")
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        app = httpx.post(
+            f"{base}/api/v1/apps",
+            json={"title": "Bench", "platform": "android", "store_url": PLAY},
+            headers=auth,
+        ).json()
+        campaign = httpx.post(
+            f"{base}/api/v1/campaigns",
+            json={"title": "Bench", "traffic_type": "media"},
+            headers=auth,
+        ).json()
+        link = httpx.post(
+            f"{base}/api/v1/campaigns/{campaign['id']}/links",
+            json={"title": "Bench", "app_id": app["id"], "target_url": PLAY},
+            headers=auth,
+        ).json()
+        url = (
+            f"{base}/c/{link['code']}?mt_gaid=38400000-8cf0-11bd-b23e-10b96e40000d"
+            "&mt_sub1=bench&clickId=12345"
+        )
+        wrk(url, connections[0], 2, process.pid)  # warm-up
+        results = {c: wrk(url, c, duration, process.pid) for c in connections}
+        counted = httpx.get(f"{base}/api/v1/raw/clicks", headers=auth, timeout=120).text
+        return results, counted.count("\n")
+    finally:
+        stop(process)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", default="16,64")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="also measure `tracker serve` (web and worker roles in one process, so the "
+        "projections reading every click share the core)",
+    )
+    args = parser.parse_args()
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is required: apt-get install -y {tool}", file=sys.stderr)
+            return 2
+    connections = [int(c) for c in args.connections.split(",")]
+    print(f"wrk {args.duration}s per run, server on core 0, wrk on core 1")
+    print(
+        "ingest settings:", {k: v for k, v in os.environ.items() if k.startswith("TRACKER_INGEST")}
+    )
+    a = bare(connections, args.duration)
+    runs = {"(b) tracker web /c/": tracker(connections, args.duration, "web")}
+    if args.serve:
+        runs["(c) tracker serve /c/"] = tracker(connections, args.duration, "serve")
+    print(f"{'':28} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11}")
+    rows = {"(a) bare ASGI 302": a, **{name: r for name, (r, _) in runs.items()}}
+    for c in connections:
+        for name, r in rows.items():
+            print(
+                f"{name:28} {c:>5} {r[c]['rps']:>9.0f} {r[c]['p50']:>8.2f} {r[c]['p99']:>8.2f} "
+                f"{r[c]['cpu_us']:>11.0f}"
+            )
+        for name, (r, _) in runs.items():
+            print(f"{'    ' + name[:3] + '/a':28} {c:>5} {r[c]['rps'] / a[c]['rps']:>9.2f}")
+    for name, (_, stored) in runs.items():
+        print(f"clicks stored by {name}: {stored}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
