@@ -71,6 +71,7 @@ def _not_for_partners() -> None:
 @requires("write")
 @validate_body(AppIn)
 async def create_app(data: AppIn) -> Response:
+    """Register an app; it gets an SDK key and default attribution settings."""
     attribution = data.attribution.changes() if data.attribution else None
     app = await _write(
         _tracker().catalog_service.register_app,
@@ -83,6 +84,7 @@ async def create_app(data: AppIn) -> Response:
 @api.get("/apps")
 @requires("read")
 async def list_apps() -> Response:
+    """List every app."""
     _not_for_partners()
     return json_response({"apps": [present.app(a) for a in _tracker().catalog.apps()]})
 
@@ -97,6 +99,7 @@ def _app_or_404(app_id: str) -> Any:
 @api.get("/apps/<app_id>")
 @requires("read")
 async def get_app(app_id: str) -> Response:
+    """One app."""
     _not_for_partners()
     return json_response(present.app(_app_or_404(app_id)))
 
@@ -105,6 +108,7 @@ async def get_app(app_id: str) -> Response:
 @requires("write")
 @validate_body(AppPatch)
 async def update_app(app_id: str, data: AppPatch) -> Response:
+    """Change an app's title, URLs, default attribution or traffic redirection."""
     _app_or_404(app_id)
     fields = _fields(data, "attribution")
     fields["attribution"] = data.attribution.changes() if data.attribution else None
@@ -128,6 +132,7 @@ def _partner_json(partner_id: str) -> dict[str, Any]:
 @api.get("/partners")
 @requires("read")
 async def list_partners() -> Response:
+    """Integrated (from plugins), custom and system partners."""
     _not_for_partners()
     tracker = _tracker()
     partners = [present.plugin_partner(p) for p in tracker.partners.values()]
@@ -138,6 +143,7 @@ async def list_partners() -> Response:
 @api.get("/partners/<partner_id>")
 @requires("read")
 async def get_partner(partner_id: str) -> Response:
+    """One partner; a partner token sees only its own."""
     if not current_principal().can_see_partner(partner_id):
         raise Forbidden("partner_id", "another partner's data")
     return json_response(_partner_json(partner_id))
@@ -147,6 +153,7 @@ async def get_partner(partner_id: str) -> Response:
 @requires("write")
 @validate_body(PartnerIn)
 async def create_partner(data: PartnerIn) -> Response:
+    """Create a custom partner."""
     partner = await _write(_tracker().catalog_service.create_partner, **_fields(data))
     return json_response(_partner_json(str(partner.id)), 201)
 
@@ -155,6 +162,7 @@ async def create_partner(data: PartnerIn) -> Response:
 @requires("write")
 @validate_body(PartnerPatch)
 async def update_partner(partner_id: str, data: PartnerPatch) -> Response:
+    """Change a custom partner."""
     _partner_json(partner_id)
     await _write(_tracker().catalog_service.update_partner, partner_id, **_fields(data))
     return json_response(_partner_json(partner_id))
@@ -164,6 +172,7 @@ async def update_partner(partner_id: str, data: PartnerPatch) -> Response:
 @requires("write")
 @validate_body(SendingIn)
 async def set_sending(partner_id: str, app_id: str, data: SendingIn) -> Response:
+    """Set postback sending modes (off/attributed/all) per event for one app."""
     _partner_json(partner_id)
     partner = await _write(_tracker().catalog_service.set_sending, partner_id, app_id, data.modes())
     return json_response(partner.sending.get(app_id, {}))
@@ -175,6 +184,7 @@ async def set_sending(partner_id: str, app_id: str, data: SendingIn) -> Response
 @api.get("/traffic-types")
 @requires("read")
 async def list_traffic_types() -> Response:
+    """Standard and user-added traffic types."""
     items = [present.traffic_type(t) for t in STANDARD_TRAFFIC_TYPES]
     items += [present.traffic_type(t) for t in _tracker().catalog.traffic_types()]
     return json_response({"traffic_types": items})
@@ -184,6 +194,7 @@ async def list_traffic_types() -> Response:
 @requires("write")
 @validate_body(TrafficTypeIn)
 async def add_traffic_type(data: TrafficTypeIn) -> Response:
+    """Add a traffic type."""
     added = await _write(_tracker().catalog_service.add_traffic_type, **_fields(data))
     return json_response(present.traffic_type(added), 201)
 
@@ -191,6 +202,7 @@ async def add_traffic_type(data: TrafficTypeIn) -> Response:
 @api.post("/traffic-types/<name>/archive")
 @requires("write")
 async def archive_traffic_type(name: str) -> Response:
+    """Archive a user-added traffic type: no new campaign can use it."""
     archived = await _write(_tracker().catalog_service.archive_traffic_type, name)
     return json_response(present.traffic_type(archived))
 
@@ -211,6 +223,7 @@ def _campaign_or_404(campaign_id: str) -> Any:
 @requires("write")
 @validate_body(CampaignIn)
 async def create_campaign(data: CampaignIn) -> Response:
+    """Create a campaign."""
     campaign = await _write(_tracker().catalog_service.create_campaign, **_fields(data))
     return json_response(present.campaign(_campaign_or_404(str(campaign.id))), 201)
 
@@ -218,6 +231,7 @@ async def create_campaign(data: CampaignIn) -> Response:
 @api.get("/campaigns")
 @requires("read")
 async def list_campaigns() -> Response:
+    """Campaigns; a partner token sees only its partner's."""
     principal = current_principal()
     campaigns = [
         present.campaign(c)
@@ -230,6 +244,7 @@ async def list_campaigns() -> Response:
 @api.get("/campaigns/<campaign_id>")
 @requires("read")
 async def get_campaign(campaign_id: str) -> Response:
+    """One campaign with its tariffs."""
     return json_response(present.campaign(_campaign_or_404(campaign_id)))
 
 
@@ -237,6 +252,7 @@ async def get_campaign(campaign_id: str) -> Response:
 @requires("write")
 @validate_body(CampaignPatch)
 async def update_campaign(campaign_id: str, data: CampaignPatch) -> Response:
+    """Change a campaign's title, traffic type, partner or status."""
     _campaign_or_404(campaign_id)
     await _write(_tracker().catalog_service.update_campaign, campaign_id, **_fields(data))
     return json_response(present.campaign(_campaign_or_404(campaign_id)))
@@ -246,6 +262,7 @@ async def update_campaign(campaign_id: str, data: CampaignPatch) -> Response:
 @requires("write")
 @validate_body(TariffIn)
 async def add_tariff(campaign_id: str, data: TariffIn) -> Response:
+    """Add a tariff (cpa, cpc, cpm, revshare or other) to a campaign."""
     _campaign_or_404(campaign_id)
     tariff = await _write(_tracker().catalog_service.add_tariff, campaign_id, **_fields(data))
     return json_response(present.tariff(tariff), 201)
@@ -254,6 +271,7 @@ async def add_tariff(campaign_id: str, data: TariffIn) -> Response:
 @api.get("/campaigns/<campaign_id>/tariffs")
 @requires("read")
 async def list_tariffs(campaign_id: str) -> Response:
+    """A campaign's tariffs."""
     campaign = _campaign_or_404(campaign_id)
     return json_response({"tariffs": [present.tariff(t) for t in campaign.tariffs]})
 
@@ -280,6 +298,7 @@ def _link_json(code: str) -> dict[str, Any]:
 @requires("write")
 @validate_body(LinkIn)
 async def create_link(campaign_id: str, data: LinkIn) -> Response:
+    """Create a regular or smart tracking link; its attribution settings are frozen."""
     _campaign_or_404(campaign_id)
     fields = _fields(data, "attribution", "targets")
     fields["targets"] = (
@@ -295,6 +314,7 @@ async def create_link(campaign_id: str, data: LinkIn) -> Response:
 @api.get("/campaigns/<campaign_id>/links")
 @requires("read")
 async def list_links(campaign_id: str) -> Response:
+    """A campaign's tracking links."""
     _campaign_or_404(campaign_id)
     codes = [lk.code for lk in _tracker().catalog.links() if lk.campaign_id == campaign_id]
     return json_response({"links": [_link_json(code) for code in codes]})
@@ -303,6 +323,7 @@ async def list_links(campaign_id: str) -> Response:
 @api.get("/links/<code>")
 @requires("read")
 async def get_link(code: str) -> Response:
+    """One tracking link by its code."""
     return json_response(_link_json(code))
 
 
@@ -310,6 +331,7 @@ async def get_link(code: str) -> Response:
 @requires("write")
 @validate_body(LinkPatch)
 async def update_link(code: str, data: LinkPatch) -> Response:
+    """Change a link's title, status, target URL or deep link."""
     _link_json(code)
     await _write(_tracker().catalog_service.update_link, code, **_fields(data))
     return json_response(_link_json(code))
@@ -322,6 +344,7 @@ async def update_link(code: str, data: LinkPatch) -> Response:
 @requires("write")
 @validate_body(CorrectionIn)
 async def create_correction(campaign_id: str, data: CorrectionIn) -> Response:
+    """Add a cost correction for one app of a campaign."""
     _campaign_or_404(campaign_id)
     correction = await _write(
         _tracker().catalog_service.create_correction, campaign_id, **_fields(data)
@@ -333,6 +356,7 @@ async def create_correction(campaign_id: str, data: CorrectionIn) -> Response:
 @requires("read")
 @validate_querystring(CorrectionsQuery)
 async def list_corrections(campaign_id: str, query_args: CorrectionsQuery) -> Response:
+    """A campaign's corrections (deleted ones with include_deleted=true)."""
     _campaign_or_404(campaign_id)
     items = [
         present.correction(c)
@@ -345,6 +369,7 @@ async def list_corrections(campaign_id: str, query_args: CorrectionsQuery) -> Re
 @api.delete("/corrections/<correction_id>")
 @requires("write")
 async def delete_correction(correction_id: str) -> Response:
+    """Delete a correction (the history keeps it)."""
     await _write(_tracker().catalog_service.delete_correction, correction_id)
     return Response(b"", status=204)
 
@@ -356,6 +381,7 @@ async def delete_correction(correction_id: str) -> Response:
 @requires("write")
 @validate_body(PostbackIn)
 async def create_postback(data: PostbackIn) -> Response:
+    """Configure a postback."""
     postback = await _write(_tracker().catalog_service.configure_postback, **_fields(data))
     return json_response(present.postback(postback), 201)
 
@@ -363,6 +389,7 @@ async def create_postback(data: PostbackIn) -> Response:
 @api.get("/postbacks")
 @requires("read")
 async def list_postbacks() -> Response:
+    """Postback configurations."""
     _not_for_partners()
     items = [present.postback(p) for p in _tracker().catalog.postbacks() if not p.deleted]
     return json_response({"postbacks": items})
@@ -378,6 +405,7 @@ def _postback_or_404(postback_id: str) -> Any:
 @api.get("/postbacks/<postback_id>")
 @requires("read")
 async def get_postback(postback_id: str) -> Response:
+    """One postback configuration."""
     _not_for_partners()
     return json_response(present.postback(_postback_or_404(postback_id)))
 
@@ -386,6 +414,7 @@ async def get_postback(postback_id: str) -> Response:
 @requires("write")
 @validate_body(PostbackPatch)
 async def update_postback(postback_id: str, data: PostbackPatch) -> Response:
+    """Change a postback's title, URL, mode or body."""
     _postback_or_404(postback_id)
     await _write(_tracker().catalog_service.update_postback, postback_id, **_fields(data))
     return json_response(present.postback(_postback_or_404(postback_id)))
@@ -394,6 +423,7 @@ async def update_postback(postback_id: str, data: PostbackPatch) -> Response:
 @api.delete("/postbacks/<postback_id>")
 @requires("write")
 async def delete_postback(postback_id: str) -> Response:
+    """Delete a postback configuration."""
     _postback_or_404(postback_id)
     await _write(_tracker().catalog_service.delete_postback, postback_id)
     return Response(b"", status=204)
@@ -406,6 +436,7 @@ async def delete_postback(postback_id: str) -> Response:
 @requires("write")
 @validate_body(TokenIn)
 async def create_token(data: TokenIn) -> Response:
+    """Issue an API token; it is shown once and stored hashed."""
     token = await _write(_tracker().catalog_service.issue_token, **_fields(data))
     partner_id = data.partner_id if data.role == "partner" else None
     return json_response({"token": token, "role": data.role, "partner_id": partner_id}, 201)
@@ -437,6 +468,7 @@ def _event_json(tracker: Tracker, stream: str, notification: Any) -> dict[str, A
 @requires("read")
 @validate_querystring(EventsQuery)
 async def list_events(query_args: EventsQuery) -> Response:
+    """The event history of one stream, in order, with positions, paged."""
     _not_for_partners()
     if current_principal().role not in ("admin", "viewer"):
         raise Forbidden("Authorization", "not allowed")

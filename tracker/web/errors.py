@@ -56,7 +56,7 @@ def describe_validation_error(error: BaseException) -> str:
     if where:
         return f"{where}: {message}"
     if text == "Expected `object`, got `null`":
-        return "body: a JSON object is required (Content-Type: application/json)"
+        return "body: a JSON object is required"
     return f"body: {text}"
 
 

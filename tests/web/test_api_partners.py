@@ -1,0 +1,160 @@
+"""Partners: system (from plugins), custom (created here), sending modes; traffic types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import trio
+
+from tests.web.api_helpers import call, create_app, create_partner, error
+
+pytestmark = pytest.mark.usefixtures("store")
+
+
+async def test_system_partners_always_exist(client: Any) -> None:
+    with trio.fail_after(10):
+        _, listing = await call(client, "GET", "/api/v1/partners", expect=200)
+        kinds = {p["id"]: p["kind"] for p in listing["partners"]}
+        assert kinds == {"organic": "system", "no_partner": "system"}
+        _, organic = await call(client, "GET", "/api/v1/partners/organic", expect=200)
+        assert organic["title"] == "Organic"
+
+
+async def test_create_list_get_and_patch_a_custom_partner(client: Any) -> None:
+    with trio.fail_after(10):
+        partner = await create_partner(
+            client,
+            macros={"mt_idfa": "%%IDFA%%"},
+            params={"account": "42"},
+            utm_sources=["net", "net_ads"],
+        )
+        assert partner["kind"] == "custom"
+        assert partner["utm_sources"] == ["net", "net_ads"]
+        assert partner["macros"] == {"mt_idfa": "%%IDFA%%"}
+        assert partner["params"] == {"account": "42"}
+        _, listing = await call(client, "GET", "/api/v1/partners", expect=200)
+        assert partner["id"] in [p["id"] for p in listing["partners"]]
+        path = f"/api/v1/partners/{partner['id']}"
+        _, got = await call(client, "GET", path, expect=200)
+        assert got == partner
+        _, patched = await call(
+            client, "PATCH", path, json={"title": "Net 2", "macros": {}}, expect=200
+        )
+        assert patched["title"] == "Net 2"
+        assert patched["macros"] == {}
+        assert patched["utm_sources"] == ["net", "net_ads"]
+        _, unchanged = await call(client, "PATCH", path, json={}, expect=200)
+        assert unchanged == patched
+
+
+async def test_bad_partners_are_400_naming_the_field(client: Any) -> None:
+    with trio.fail_after(10):
+        cases = [
+            ({"utm_sources": ["x"]}, "title"),
+            ({"title": "P"}, "utm_sources"),
+            ({"title": "P", "utm_sources": []}, "utm_sources"),
+            ({"title": "P", "utm_sources": ["  "]}, "utm_sources"),
+            ({"title": "P", "utm_sources": "x"}, "utm_sources"),
+            ({"title": "P", "utm_sources": [""]}, "utm_sources[0]"),
+            ({"title": "P", "utm_sources": ["x"], "macros": {"a": 1}}, "macros[...]"),
+            ({"title": "P", "utm_sources": ["x"], "kind": "integrated"}, "kind"),
+        ]
+        for body, field in cases:
+            data = await error(client, "POST", "/api/v1/partners", 400, json=body)
+            assert data["detail"].startswith(f"{field}:"), (body, data)
+        partner = await create_partner(client)
+        path = f"/api/v1/partners/{partner['id']}"
+        data = await error(client, "PATCH", path, 400, json={"utm_sources": []})
+        assert data["detail"].startswith("utm_sources:")
+
+
+async def test_unknown_partners_are_404_and_system_ones_cannot_be_changed(client: Any) -> None:
+    with trio.fail_after(10):
+        data = await error(client, "GET", "/api/v1/partners/nope", 404)
+        assert data["detail"].startswith("partner_id:")
+        await error(client, "PATCH", "/api/v1/partners/nope", 404, json={"title": "x"})
+        data = await error(client, "PATCH", "/api/v1/partners/organic", 400, json={"title": "x"})
+        assert data["detail"].startswith("partner_id:")
+
+
+async def test_sending_modes_per_partner_app_and_event(client: Any) -> None:
+    with trio.fail_after(10):
+        partner = await create_partner(client)
+        app = await create_app(client)
+        other_app = await create_app(client, title="Other")
+        path = f"/api/v1/partners/{partner['id']}/sending/{app['id']}"
+        _, modes = await call(
+            client, "PUT", path, json={"install": "all", "purchase": "attributed"}, expect=200
+        )
+        assert modes == {"install": "all", "purchase": "attributed"}
+        _, modes = await call(client, "PUT", path, json={"purchase": "off"}, expect=200)
+        assert modes == {"install": "all", "purchase": "off"}
+        other = f"/api/v1/partners/{partner['id']}/sending/{other_app['id']}"
+        _, modes = await call(client, "PUT", other, json={"custom": "all"}, expect=200)
+        assert modes == {"custom": "all"}
+        _, got = await call(client, "GET", f"/api/v1/partners/{partner['id']}", expect=200)
+        assert got["sending"] == {
+            app["id"]: {"install": "all", "purchase": "off"},
+            other_app["id"]: {"custom": "all"},
+        }
+
+
+async def test_bad_sending_modes(client: Any) -> None:
+    with trio.fail_after(10):
+        partner = await create_partner(client)
+        app = await create_app(client)
+        path = f"/api/v1/partners/{partner['id']}/sending/{app['id']}"
+        data = await error(client, "PUT", path, 400, json={"install": "sometimes"})
+        assert data["detail"].startswith("install:")
+        data = await error(client, "PUT", path, 400, json={"click": "all"})
+        assert data["detail"].startswith("click:")
+        data = await error(client, "PUT", path, 400, json={"install": None, "login": 1})
+        assert data["detail"].startswith("login:")
+        missing_app = f"/api/v1/partners/{partner['id']}/sending/nope"
+        data = await error(client, "PUT", missing_app, 404, json={"install": "all"})
+        assert data["detail"].startswith("app_id:")
+        missing_partner = f"/api/v1/partners/nope/sending/{app['id']}"
+        data = await error(client, "PUT", missing_partner, 404, json={"install": "all"})
+        assert data["detail"].startswith("partner_id:")
+
+
+async def test_traffic_types_standard_custom_and_archived(client: Any) -> None:
+    with trio.fail_after(10):
+        _, listing = await call(client, "GET", "/api/v1/traffic-types", expect=200)
+        standard = {t["name"] for t in listing["traffic_types"] if t["standard"]}
+        assert {"media", "search", "social", "incentive", "email", "preinstall"} <= standard
+        _, added = await call(
+            client, "POST", "/api/v1/traffic-types", json={"name": "Push", "title": "Push"}
+        )
+        assert added == {"name": "push", "title": "Push", "standard": False, "archived": False}
+        data = await error(client, "POST", "/api/v1/traffic-types", 409, json={"name": "push"})
+        assert data["detail"].startswith("name:")
+        data = await error(client, "POST", "/api/v1/traffic-types", 409, json={"name": "media"})
+        assert data["detail"].startswith("name:")
+        data = await error(client, "POST", "/api/v1/traffic-types", 400, json={"name": "a b"})
+        assert data["detail"].startswith("name:")
+        data = await error(client, "POST", "/api/v1/traffic-types", 400, json={"name": ""})
+        assert data["detail"].startswith("name:")
+        await call(
+            client,
+            "POST",
+            "/api/v1/campaigns",
+            json={"title": "C", "traffic_type": "push"},
+            expect=201,
+        )
+        _, archived = await call(client, "POST", "/api/v1/traffic-types/push/archive", expect=200)
+        assert archived["archived"] is True
+        await call(client, "POST", "/api/v1/traffic-types/push/archive", expect=200)
+        _, listing = await call(client, "GET", "/api/v1/traffic-types", expect=200)
+        assert {"name": "push", "title": "Push", "standard": False, "archived": True} in listing[
+            "traffic_types"
+        ]
+        data = await error(
+            client, "POST", "/api/v1/campaigns", 400, json={"title": "C", "traffic_type": "push"}
+        )
+        assert data["detail"].startswith("traffic_type:")
+        data = await error(client, "POST", "/api/v1/traffic-types/media/archive", 400)
+        assert data["detail"].startswith("name:")
+        data = await error(client, "POST", "/api/v1/traffic-types/nope/archive", 404)
+        assert data["detail"].startswith("name:")

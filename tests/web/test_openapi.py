@@ -1,0 +1,57 @@
+"""/openapi.json describes every route of the app."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import trio
+
+HIDDEN = {"static", "openapi", "swagger_ui", "redoc_ui", "scalar_ui"}
+
+
+def expected_operations(client: Any) -> set[tuple[str, str]]:
+    operations = set()
+    for rule in client.app.url_map.iter_rules():
+        if rule.endpoint in HIDDEN:
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operations.add((method.lower(), path))
+    return operations
+
+
+async def test_openapi_lists_every_route(client: Any) -> None:
+    with trio.fail_after(10):
+        response = await client.get("/openapi.json")
+        assert response.status_code == 200
+        spec = await response.get_json()
+        described = {(method, path) for path, item in spec["paths"].items() for method in item}
+        expected = expected_operations(client)
+        assert ("post", "/api/v1/apps") in expected
+        assert ("get", "/healthz") in expected
+        assert expected - described == set()
+        assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+async def test_management_operations_have_summaries_and_request_schemas(client: Any) -> None:
+    with trio.fail_after(10):
+        spec = await (await client.get("/openapi.json")).get_json()
+        management = {
+            (method.lower(), re.sub(r"<([^<>]+)>", r"{\1}", rule.rule))
+            for rule in client.app.url_map.iter_rules()
+            if rule.endpoint.startswith("api.")
+            for method in rule.methods - {"HEAD", "OPTIONS"}
+        }
+        assert len(management) >= 30
+        for method, path in management:
+            operation = spec["paths"][path][method]
+            assert operation.get("summary"), (method, path)
+            if method in ("post", "put", "patch") and not path.endswith("/archive"):
+                body = operation["requestBody"]["content"]["application/json"]["schema"]
+                assert body, (method, path)
+        app_body = spec["paths"]["/api/v1/apps"]["post"]["requestBody"]
+        schema = app_body["content"]["application/json"]["schema"]
+        assert set(schema["required"]) == {"title", "platform"}
+        events = spec["paths"]["/api/v1/events"]["get"]
+        assert {p["name"] for p in events["parameters"]} >= {"after", "limit"}
