@@ -138,6 +138,8 @@ def _csv_cell(value: Any) -> Any:
 
 
 async def _stream(
+    service: AttributionService,
+    limiter: trio.CapacityLimiter,
     prefix: str,
     lo: str,
     hi: str,
@@ -147,10 +149,12 @@ async def _stream(
 ) -> AsyncIterator[bytes]:
     if header:
         yield header.encode()
-    service = _service()
-    await _blocking(service.refresh_installs)
+    # A streamed body runs outside the request context: everything it needs is passed in.
+    await trio.to_thread.run_sync(service.refresh_installs, limiter=limiter)
     while True:
-        page = await _blocking(service.page, prefix, lo, hi, EXPORT_PAGE)
+        page = await trio.to_thread.run_sync(
+            partial(service.page, prefix, lo, hi, EXPORT_PAGE), limiter=limiter
+        )
         if not page:
             return
         chunk = "".join(line(record) for _, record in page if accepts(record))
@@ -197,7 +201,10 @@ async def _export(kind: str, query: RawQuery) -> Response:
     prefix = "installs/" if kind == "installs" else "attribution/"
     lo = ts_key(start) if start else ""
     hi = ts_key(end) if end else "\uffff"
-    response = Response(_stream(prefix, lo, hi, accepts, header, line), content_type=content_type)
+    response = Response(
+        _stream(_service(), _limiter(), prefix, lo, hi, accepts, header, line),
+        content_type=content_type,
+    )
     response.timeout = None
     return response
 
