@@ -51,14 +51,25 @@ def choose_target(link: Any, app: Any | None, platform: str | None) -> str:
     return link.target_url
 
 
+_play_targets: dict[str, bool] = {}
+
+
 def is_google_play(url: str) -> bool:
-    if url.startswith("market://"):
-        return True
     try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    return host == "play.google.com"
+        return _play_targets[url]
+    except KeyError:
+        pass
+    if url.startswith("market://"):
+        play = True
+    else:
+        try:
+            play = urlsplit(url).hostname == "play.google.com"
+        except ValueError:
+            play = False
+    if len(_play_targets) >= _CACHE_SIZE:
+        _play_targets.clear()
+    _play_targets[url] = play
+    return play
 
 
 _SENTINEL = "0mtclickid0"
