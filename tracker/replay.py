@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,25 +37,36 @@ class ReplayReport:
         return "\n".join(lines)
 
 
-def _first_difference(
-    live: list[tuple[str, bytes]] | object, scratch: object
-) -> tuple[int, str | None]:
+def _describe(key: str, live: bytes, scratch: bytes) -> str:
     codec = MsgpackTranscoder()
+    left, right = codec.decode(live), codec.decode(scratch)
+    if isinstance(left, dict) and isinstance(right, dict):
+        fields = [
+            f"{name}: live {left.get(name)!r} != replay {right.get(name)!r}"
+            for name in sorted(set(left) | set(right))
+            if left.get(name) != right.get(name)
+        ]
+        if fields:
+            return f"row {key!r}: " + "; ".join(fields)
+    return f"row {key!r}: live {left!r} != replay {right!r}"
+
+
+def _first_difference(
+    live: Iterable[tuple[str, bytes]], scratch: Iterable[tuple[str, bytes]]
+) -> tuple[int, str | None]:
+    """Walk both dumps in key order; return the rows compared and the first difference."""
+    live_rows, scratch_rows = iter(live), iter(scratch)
+    left, right = next(live_rows, None), next(scratch_rows, None)
     rows = 0
-    for pair in itertools.zip_longest(live, scratch):  # type: ignore[call-overload]
+    while left is not None or right is not None:
         rows += 1
-        left, right = pair
-        if left is None:
-            return rows, f"row {right[0]!r} is missing from the live view"
-        if right is None:
+        if right is None or (left is not None and left[0] < right[0]):
             return rows, f"row {left[0]!r} is in the live view but not in the replay"
-        if left[0] != right[0]:
-            return rows, f"live has row {left[0]!r} where the replay has {right[0]!r}"
+        if left is None or right[0] < left[0]:
+            return rows, f"row {right[0]!r} is missing from the live view"
         if left[1] != right[1]:
-            return rows, (
-                f"row {left[0]!r}: live {codec.decode(left[1])!r} "
-                f"!= replay {codec.decode(right[1])!r}"
-            )
+            return rows, _describe(left[0], left[1], right[1])
+        left, right = next(live_rows, None), next(scratch_rows, None)
     return rows, None
 
 

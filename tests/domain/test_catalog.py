@@ -17,6 +17,7 @@ from tracker.domain.catalog import (
     Campaign,
     Correction,
     Partner,
+    PartnerSending,
     Postback,
     Tariff,
     TrackingLink,
@@ -326,6 +327,20 @@ def test_sending_modes_that_change_nothing_record_nothing() -> None:
     partner.set_sending("app1", {"install": "all"})
     partner.set_sending("app1", {})
     assert partner.collect_events() == []
+
+
+def test_partners_from_plugins_keep_sending_modes_by_partner_id() -> None:
+    settings = PartnerSending(partner_id="adnet")
+    assert settings.id == PartnerSending.create_id("adnet") != PartnerSending.create_id("other")
+    settings.set_sending("app1", {"install": "attributed"})
+    settings.set_sending("app1", {"install": "attributed"})
+    assert [type(e).__name__ for e in settings.collect_events()] == [
+        "Created",
+        "SendingModesSet",
+    ]
+    with pytest.raises(DomainError) as err:
+        settings.set_sending("app1", {"install": "never"})
+    assert field_of(err) == "install"
 
 
 @pytest.mark.parametrize(

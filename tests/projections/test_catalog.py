@@ -14,6 +14,7 @@ from tracker.domain.catalog import (
     Campaign,
     Correction,
     Partner,
+    PartnerSending,
     Postback,
     Tariff,
     TrackingLink,
@@ -81,7 +82,10 @@ def _history(app: CatalogApplication) -> dict[str, object]:
         body=None,
     )
     token = ApiToken.issue(token_hash="abc", role="viewer", partner_id=None, label="")
-    app.save(game, partner, push, campaign, link, correction, postback, token)
+    partner.set_sending("app1", {"install": "all"})
+    adnet = PartnerSending(partner_id="adnet")
+    adnet.set_sending("app1", {"purchase": "attributed"})
+    app.save(game, partner, push, campaign, link, correction, postback, token, adnet)
     game.update(title="Game 2")
     push.archive()
     correction.delete()
@@ -120,6 +124,9 @@ def test_reads_show_the_latest_state_and_lookups(app: CatalogApplication) -> Non
     assert len(catalog.apps()) == len(catalog.links()) == len(catalog.corrections()) == 1
     assert len(catalog.postbacks()) == len(catalog.traffic_types()) == 1
     assert catalog.app("not-an-id") is None
+    assert catalog.sending(str(made["partner"].id)) == {"app1": {"install": "all"}}  # type: ignore[attr-defined]
+    assert catalog.sending("adnet") == {"app1": {"purchase": "attributed"}}
+    assert catalog.sending("organic") == {}
 
 
 def test_persisted_view_reads_the_same_as_the_memory_one(app: CatalogApplication, tmp_path) -> None:

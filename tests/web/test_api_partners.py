@@ -158,3 +158,47 @@ async def test_traffic_types_standard_custom_and_archived(client: Any) -> None:
         assert data["detail"].startswith("name:")
         data = await error(client, "POST", "/api/v1/traffic-types/nope/archive", 404)
         assert data["detail"].startswith("name:")
+
+
+async def test_an_integrated_partner_from_a_plugin(settings: Any) -> None:
+    from tests.plugins.test_system_partners import NetworkPlugin
+    from tests.web.api_helpers import create_campaign, create_smart_link
+    from tracker.bootstrap import bootstrap
+    from tracker.web.app import create_app as create_web_app
+
+    tracker = bootstrap(settings, extra_plugins=[NetworkPlugin()])
+    try:
+        async with create_web_app(tracker).test_app() as test_app:
+            client = test_app.test_client()
+            with trio.fail_after(10):
+                _, listing = await call(client, "GET", "/api/v1/partners", expect=200)
+                kinds = {p["id"]: p["kind"] for p in listing["partners"]}
+                assert kinds["adnet"] == "integrated"
+                campaign = await create_campaign(client, partner_id="adnet")
+                link = await create_smart_link(client, campaign["id"])
+                assert link["click_url_template"] == f"{link['click_url']}?mt_idfa=%%IDFA%%"
+                data = await error(
+                    client, "PATCH", "/api/v1/partners/adnet", 400, json={"title": "Mine"}
+                )
+                assert data["detail"].startswith("partner_id:")
+                app = await create_app(client)
+                path = f"/api/v1/partners/adnet/sending/{app['id']}"
+                _, modes = await call(client, "PUT", path, json={"install": "all"}, expect=200)
+                assert modes == {"install": "all"}
+                _, modes = await call(client, "PUT", path, json={"login": "off"}, expect=200)
+                assert modes == {"install": "all", "login": "off"}
+                _, adnet = await call(client, "GET", "/api/v1/partners/adnet", expect=200)
+                assert adnet["sending"] == {app["id"]: {"install": "all", "login": "off"}}
+                organic = f"/api/v1/partners/organic/sending/{app['id']}"
+                await call(client, "PUT", organic, json={"install": "all"}, expect=200)
+                _, listing = await call(client, "GET", "/api/v1/partners", expect=200)
+                sending = {p["id"]: p["sending"] for p in listing["partners"]}
+                assert sending["organic"] == {app["id"]: {"install": "all"}}
+                assert sending["no_partner"] == {}
+                data = await error(client, "PUT", path, 400, json={"install": "some"})
+                assert data["detail"].startswith("install:")
+        tracker.close()
+        tracker = bootstrap(settings, extra_plugins=[NetworkPlugin()])
+        assert tracker.catalog.sending("adnet") == {app["id"]: {"install": "all", "login": "off"}}
+    finally:
+        tracker.close()

@@ -231,9 +231,37 @@ class Partner(Aggregate):
         self.__dict__.update(changes)
 
     def set_sending(self, app_id: str, modes: dict[str, str]) -> None:
-        for event_type, mode in modes.items():
-            _choice(event_type, event_type, POSTBACK_EVENTS)
-            _choice(event_type, mode, SENDING_MODES)
+        _check_sending(modes)
+        current = self.sending.get(app_id, {})
+        if any(current.get(k) != v for k, v in modes.items()):
+            self._sending_set(app_id=app_id, modes=dict(modes))
+
+    @event("SendingModesSet")
+    def _sending_set(self, app_id: str, modes: dict[str, str]) -> None:
+        self.sending = {**self.sending, app_id: {**self.sending.get(app_id, {}), **modes}}
+
+
+def _check_sending(modes: dict[str, str]) -> None:
+    for event_type, mode in modes.items():
+        _choice(event_type, event_type, POSTBACK_EVENTS)
+        _choice(event_type, mode, SENDING_MODES)
+
+
+class PartnerSending(Aggregate):
+    """Sending modes of a partner that has no aggregate of its own (integrated and system
+    partners come from plugins), one per partner id."""
+
+    @staticmethod
+    def create_id(partner_id: str) -> UUID:
+        return uuid5(_NS, f"partner-sending/{partner_id}")
+
+    @event("Created")
+    def __init__(self, partner_id: str) -> None:
+        self.partner_id = partner_id
+        self.sending: dict[str, dict[str, str]] = {}
+
+    def set_sending(self, app_id: str, modes: dict[str, str]) -> None:
+        _check_sending(modes)
         current = self.sending.get(app_id, {})
         if any(current.get(k) != v for k, v in modes.items()):
             self._sending_set(app_id=app_id, modes=dict(modes))

@@ -16,6 +16,7 @@ from tracker.domain.catalog import (
     Campaign,
     Correction,
     Partner,
+    PartnerSending,
     Postback,
     TrackingLink,
     TrafficType,
@@ -25,6 +26,7 @@ from tracker.projections.base import Projection, Rows, prefix_range
 KINDS: dict[type, str] = {
     App: "app",
     Partner: "partner",
+    PartnerSending: "partner_sending",
     TrafficType: "traffic_type",
     Campaign: "campaign",
     TrackingLink: "link",
@@ -63,6 +65,8 @@ class CatalogProjection(Projection):
                 rows.put(f"token_hash/{aggregate.token_hash}", str(aggregate.id))
             elif isinstance(aggregate, TrafficType):
                 rows.put(f"traffic_type_name/{aggregate.name}", str(aggregate.id))
+            elif isinstance(aggregate, PartnerSending):
+                rows.put(f"sending_of/{aggregate.partner_id}", str(aggregate.id))
 
 
 class Catalog:
@@ -97,6 +101,14 @@ class Catalog:
 
     def partners(self) -> list[Partner]:
         return sorted(self._all("partner"), key=lambda a: a.created_on)
+
+    def sending(self, partner_id: str) -> dict[str, dict[str, str]]:
+        """Sending modes of any partner (custom, integrated or system): app id -> event -> mode."""
+        custom = self.partner(partner_id)
+        if custom is not None:
+            return custom.sending
+        settings = self._by("sending_of", partner_id, "partner_sending")
+        return {} if settings is None else settings.sending
 
     def traffic_types(self) -> list[TrafficType]:
         return sorted(self._all("traffic_type"), key=lambda a: a.created_on)

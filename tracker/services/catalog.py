@@ -22,6 +22,7 @@ from tracker.domain.catalog import (
     Campaign,
     Correction,
     Partner,
+    PartnerSending,
     Postback,
     Tariff,
     TrackingLink,
@@ -113,14 +114,23 @@ class CatalogService:
         self._save(partner)
         return partner
 
-    def set_sending(self, partner_id: str, app_id: str, modes: dict[str, str]) -> Partner:
-        self._refuse_plugin_partner(partner_id)
+    def set_sending(
+        self, partner_id: str, app_id: str, modes: dict[str, str]
+    ) -> dict[str, dict[str, str]]:
+        """Set sending modes of any partner for one app; return the partner's whole map."""
         if self._catalog.app(app_id) is None:
             raise NotFound("app_id", f"no such app: {app_id}")
-        partner: Partner = self._load(Partner, "partner_id", partner_id)
-        partner.set_sending(app_id, modes)
-        self._save(partner)
-        return partner
+        owner: Partner | PartnerSending
+        if partner_id in self._plugin_partners:
+            try:
+                owner = self._app.repository.get(PartnerSending.create_id(partner_id))
+            except AggregateNotFoundError:
+                owner = PartnerSending(partner_id=partner_id)
+        else:
+            owner = self._load(Partner, "partner_id", partner_id)
+        owner.set_sending(app_id, modes)
+        self._save(owner)
+        return owner.sending
 
     def _refuse_plugin_partner(self, partner_id: str) -> None:
         if partner_id in self._plugin_partners:

@@ -122,7 +122,9 @@ async def update_app(app_id: str, data: AppPatch) -> Response:
 def _partner_json(partner_id: str) -> dict[str, Any]:
     tracker = _tracker()
     if partner_id in tracker.partners:
-        return present.plugin_partner(tracker.partners[partner_id])
+        return present.plugin_partner(
+            tracker.partners[partner_id], tracker.catalog.sending(partner_id)
+        )
     partner = tracker.catalog.partner(partner_id)
     if partner is None:
         raise NotFound("partner_id", f"no such partner: {partner_id}")
@@ -135,7 +137,9 @@ async def list_partners() -> Response:
     """Integrated (from plugins), custom and system partners."""
     _not_for_partners()
     tracker = _tracker()
-    partners = [present.plugin_partner(p) for p in tracker.partners.values()]
+    partners = [
+        present.plugin_partner(p, tracker.catalog.sending(p.id)) for p in tracker.partners.values()
+    ]
     partners += [present.custom_partner(p) for p in tracker.catalog.partners()]
     return json_response({"partners": partners})
 
@@ -174,8 +178,8 @@ async def update_partner(partner_id: str, data: PartnerPatch) -> Response:
 async def set_sending(partner_id: str, app_id: str, data: SendingIn) -> Response:
     """Set postback sending modes (off/attributed/all) per event for one app."""
     _partner_json(partner_id)
-    partner = await _write(_tracker().catalog_service.set_sending, partner_id, app_id, data.modes())
-    return json_response(partner.sending.get(app_id, {}))
+    sending = await _write(_tracker().catalog_service.set_sending, partner_id, app_id, data.modes())
+    return json_response(sending.get(app_id, {}))
 
 
 # traffic types

@@ -49,7 +49,9 @@ def custom_partner(p: Partner) -> dict[str, Any]:
     }
 
 
-def plugin_partner(p: PartnerSpec) -> dict[str, Any]:
+def plugin_partner(
+    p: PartnerSpec, sending: dict[str, dict[str, str]] | None = None
+) -> dict[str, Any]:
     return {
         "id": p.id,
         "title": p.title,
@@ -57,6 +59,7 @@ def plugin_partner(p: PartnerSpec) -> dict[str, Any]:
         "utm_sources": list(p.utm_sources),
         "macros": p.macros,
         "params": p.params,
+        "sending": sending or {},
     }
 
 

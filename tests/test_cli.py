@@ -1,0 +1,72 @@
+"""The ``tracker`` command, run in-process against the test store."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import trio
+
+from tests.web.api_helpers import call, create_partner, error
+from tracker.bootstrap import Tracker
+from tracker.cli import main
+from tracker.settings import Settings
+
+pytestmark = pytest.mark.usefixtures("store")
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point ``load_settings()`` (which reads os.environ) at the test store."""
+    for key in [k for k in os.environ if k.startswith("TRACKER_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("TRACKER_DATA_DIR", settings.data_dir)
+    monkeypatch.setenv("TRACKER_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TRACKER_DATABASE_SCHEMA", settings.database_schema)
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_token_create_prints_a_token_that_works(
+    client: Any, tracker: Tracker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with trio.fail_after(20):
+        assert main(["token", "create", "--role", "viewer"]) == 0
+        token = capsys.readouterr().out.strip()
+        assert len(token) >= 20 and "\n" not in token
+        tracker.refresh_directory()  # the directory actor would pick it up within a poll
+        _, apps = await call(client, "GET", "/api/v1/apps", token=token, expect=200)
+        assert apps == {"apps": []}
+        await error(client, "POST", "/api/v1/apps", 403, token=token, json={})
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_partner_token_needs_an_existing_partner(
+    client: Any, tracker: Tracker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with trio.fail_after(20):
+        assert main(["token", "create", "--role", "partner"]) == 2
+        assert "partner_id" in capsys.readouterr().err
+        assert main(["token", "create", "--role", "partner", "--partner", "nope"]) == 2
+        assert "no such partner" in capsys.readouterr().err
+        partner = await create_partner(client)
+        assert main(["token", "create", "--role", "partner", "--partner", partner["id"]]) == 0
+        token = capsys.readouterr().out.strip()
+        tracker.refresh_directory()
+        _, campaigns = await call(client, "GET", "/api/v1/campaigns", token=token, expect=200)
+        assert campaigns == {"campaigns": []}
+        await error(client, "GET", "/api/v1/apps", 403, token=token)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_an_unknown_role_is_refused_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["token", "create", "--role", "root"])
+    assert exit_info.value.code == 2
+    assert "--role" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_release_creates_the_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["release"]) == 0
+    assert "tables ready" in capsys.readouterr().out
