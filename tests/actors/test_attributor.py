@@ -177,8 +177,8 @@ class InterleavedService(AttributionService):
         super().__init__(tracker)
         self._meddle = meddle
 
-    def find_device(self, app_id, keys):
-        found = super().find_device(app_id, keys)
+    def find_device(self, app_id, keys, unclaimed=None):
+        found = super().find_device(app_id, keys, unclaimed)
         if self._meddle is not None:
             meddle, self._meddle = self._meddle, None
             meddle()

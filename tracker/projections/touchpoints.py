@@ -30,8 +30,10 @@ ANY_APP = "*"
 
 
 def ts_key(ts: datetime) -> str:
-    """Fixed width, so that keys sort by time."""
-    return ts.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
+    """``20261101T120000.000000``: fixed width, so that keys sort by time (isoformat is several
+    times faster than strftime, and this runs for every touchpoint)."""
+    text = ts.astimezone(UTC).isoformat(timespec="microseconds")
+    return text[:26].replace("-", "").replace(":", "")
 
 
 def parse_ts_key(text: str) -> datetime:

@@ -103,11 +103,27 @@ class AttributionService:
 
     # -- devices -------------------------------------------------------------------------------
 
-    def find_device(self, app_id: str, keys: list[tuple[str, str]]) -> Device | None:
-        for kind, value in keys:
-            claim = self._aggregate(self._app, DeviceKey.create_id(app_id, kind, value))
-            if claim is not None:
-                return self._aggregate(self._app, claim.device_id)
+    def _claimed_by(self, app_id: str, kind: str, value: str) -> UUID | None:
+        """The device a key names: one read of the key's only event (no snapshot look-up)."""
+        records = self._app.recorder.select_events(
+            DeviceKey.create_id(app_id, kind, value), limit=1
+        )
+        return self._app.mapper.to_domain_event(records[0]).device_id if records else None
+
+    def find_device(
+        self,
+        app_id: str,
+        keys: list[tuple[str, str]],
+        unclaimed: set[tuple[str, str]] | None = None,
+    ) -> Device | None:
+        """The device named by the first claimed key; ``unclaimed`` collects the keys found
+        free on the way."""
+        for key in keys:
+            device_id = self._claimed_by(app_id, *key)
+            if device_id is not None:
+                return self._aggregate(self._app, device_id)
+            if unclaimed is not None:
+                unclaimed.add(key)
         return None
 
     def device_attribution(self, app_id: str, device: dict[str, str]) -> dict[str, Any] | None:
@@ -148,7 +164,8 @@ class AttributionService:
         instance_id = ev.device.get("instance_id") or None
         names = [f"{k}:{v}" for k, v in keys]
 
-        device = self.find_device(ev.app_id, keys)
+        free: set[tuple[str, str]] = set()
+        device = self.find_device(ev.app_id, keys, free)
         trigger = Trigger(
             id=str(ev.originator_id),
             type="install",
@@ -165,14 +182,15 @@ class AttributionService:
                 instance_id=instance_id,
                 decision=decision.to_event(),
             )
-            claims = self._claims(ev.app_id, keys, device.id)
+            claims = self._claims(ev.app_id, keys, device.id, free)
             if ev.type != "install":
                 self._record(device, ev)
             self._app.save(device, *claims)
             return _answer(decision, ev, fresh=True)
 
+        known = set(device.keys)
         claims = self._claims(
-            ev.app_id, [k for k in keys if f"{k[0]}:{k[1]}" not in device.keys], device.id
+            ev.app_id, [k for k in keys if f"{k[0]}:{k[1]}" not in known], device.id, free
         )
         device.add_keys([f"{c.kind}:{c.value}" for c in claims])
         new_instance = instance_id is not None and instance_id not in device.instances
@@ -209,12 +227,18 @@ class AttributionService:
         self._app.save(device, *claims)
         return answer
 
-    def _claims(self, app_id: str, keys: list[tuple[str, str]], device_id: UUID) -> list[DeviceKey]:
-        claims = []
-        for kind, value in keys:
-            if self._aggregate(self._app, DeviceKey.create_id(app_id, kind, value)) is None:
-                claims.append(DeviceKey(app_id=app_id, kind=kind, value=value, device_id=device_id))
-        return claims
+    def _claims(
+        self,
+        app_id: str,
+        keys: list[tuple[str, str]],
+        device_id: UUID,
+        free: set[tuple[str, str]],
+    ) -> list[DeviceKey]:
+        return [
+            DeviceKey(app_id=app_id, kind=kind, value=value, device_id=device_id)
+            for kind, value in keys
+            if (kind, value) in free or self._claimed_by(app_id, kind, value) is None
+        ]
 
     @staticmethod
     def _record(device: Device, ev: SdkEventReceived) -> None:
