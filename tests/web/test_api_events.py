@@ -12,6 +12,7 @@ from tests.web.api_helpers import (
     create_app,
     create_campaign,
     create_partner,
+    create_smart_link,
     create_token,
     error,
 )
@@ -100,3 +101,18 @@ async def test_viewers_read_the_history_partners_do_not(client: Any) -> None:
         _, page = await call(client, "GET", "/api/v1/events", token=viewer, expect=200)
         assert page["events"]
         await error(client, "GET", "/api/v1/events", 403, token=scoped)
+
+
+async def test_ingest_events_read_back_through_the_history(client: Any) -> None:
+    with trio.fail_after(10):
+        campaign = await create_campaign(client)
+        link = await create_smart_link(client, campaign["id"])
+        response = await client.get(f"/c/{link['code']}?mt_sub1=abc&clickId=42")
+        assert response.status_code == 302
+        _, page = await call(client, "GET", "/api/v1/events?stream=ingest", expect=200)
+        assert page["stream"] == "ingest"
+        assert len(page["events"]) == 1
+        click = page["events"][0]
+        assert click["type"].endswith("ClickRecorded")
+        assert click["position"] >= 1
+        assert link["code"] in str(click["data"])
