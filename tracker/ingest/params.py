@@ -106,6 +106,17 @@ def split_query(query: bytes) -> tuple[list[tuple[str, str]], dict[str, str]]:
         malformed["query"] = f"longer than {MAX_QUERY_LENGTH} bytes; the rest is ignored"
         query = query[:MAX_QUERY_LENGTH].rpartition(b"&")[0]
     pairs: list[tuple[str, str]] = []
+    if b"%" not in query and b"+" not in query:
+        try:
+            text = query.decode()
+        except UnicodeDecodeError:
+            pass
+        else:
+            for piece in text.split("&"):
+                if piece:
+                    name, _, value = piece.partition("=")
+                    pairs.append((name, value))
+            return pairs, malformed
     for piece in query.split(b"&"):
         if not piece:
             continue
