@@ -122,3 +122,20 @@ async def test_the_replay_command_exits_0_when_equal_and_1_with_the_difference(
         captured = capsys.readouterr()
         assert f"row '{key}'" in captured.out
         assert "replay DIFFERS" in captured.out
+
+
+def test_replay_says_when_the_live_view_is_behind_the_stream(tracker: Tracker) -> None:
+    def register(title: str) -> None:
+        tracker.catalog_service.register_app(
+            title=title, platform="web", store_url=None, bundle_id=None, attribution=None
+        )
+
+    register("Projected")
+    tracker.update_views()
+    assert "not in the live view yet" not in replay(tracker).summary()
+    register("Not yet projected")
+    report = replay(tracker)
+    assert report.equal
+    catalog = next(v for v in report.views if v.name == "catalog")
+    assert catalog.behind_from == catalog.position + 1
+    assert "not in the live view yet" in report.summary()

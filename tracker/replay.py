@@ -6,10 +6,11 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tracker.bootstrap import Tracker
 from tracker.codec import MsgpackTranscoder
-from tracker.projections.base import SqliteViewStore, catch_up
+from tracker.projections.base import Projection, SqliteViewStore, catch_up
 
 
 @dataclass
@@ -18,6 +19,7 @@ class ViewReport:
     position: int
     rows: int
     difference: str | None = None
+    behind_from: int | None = None
 
 
 @dataclass
@@ -33,6 +35,11 @@ class ReplayReport:
         for v in self.views:
             state = "equal" if v.difference is None else f"DIFFERS: {v.difference}"
             lines.append(f"{v.name}: {v.rows} rows up to position {v.position}: {state}")
+            if v.behind_from is not None:
+                lines.append(
+                    f"  note: events from position {v.behind_from} on are not in the live view "
+                    "yet (is `tracker worker` running?) and were not compared"
+                )
         lines.append("replay equals the live projections" if self.equal else "replay DIFFERS")
         return "\n".join(lines)
 
@@ -70,6 +77,11 @@ def _first_difference(
     return rows, None
 
 
+def _next_position(app: Any, projection: Projection, position: int) -> int | None:
+    later = app.recorder.select_notifications(start=position + 1, limit=1, topics=projection.topics)
+    return later[0].id if later else None
+
+
 def replay(tracker: Tracker, *, progress: bool = False) -> ReplayReport:
     report = ReplayReport()
     with tempfile.TemporaryDirectory(prefix="tracker-replay-") as tmp:
@@ -96,7 +108,15 @@ def replay(tracker: Tracker, *, progress: bool = False) -> ReplayReport:
                 rows, difference = _first_difference(
                     tracker.views.dump(projection.name), scratch.dump(projection.name)
                 )
-                report.views.append(ViewReport(projection.name, live_position, rows, difference))
+                report.views.append(
+                    ViewReport(
+                        projection.name,
+                        live_position,
+                        rows,
+                        difference,
+                        behind_from=_next_position(app, projection, live_position),
+                    )
+                )
         finally:
             scratch.close()
     return report

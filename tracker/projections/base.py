@@ -67,6 +67,9 @@ class ViewStore(ABC):
 
 
 class TrackedRows(Rows, Protocol):
+    # The view's position as read inside this transaction (locked against other writers).
+    start_position: int
+
     def track(self, position: int) -> None: ...
 
 
@@ -74,6 +77,7 @@ class _DictRows:
     def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
         self.position: int | None = None
+        self.start_position = 0
 
     def get(self, key: str) -> Any | None:
         return self._data.get(key)
@@ -113,6 +117,7 @@ class MemoryViewStore(ViewStore):
     def transaction(self, view: str) -> Iterator[TrackedRows]:
         # Changes land in place; callers apply events from one task at a time.
         rows = _DictRows(self._views.setdefault(view, {}))
+        rows.start_position = self._positions.get(view, 0)
         yield rows
         if rows.position is not None:
             self._positions[view] = rows.position
@@ -155,6 +160,7 @@ class _SqlRows:
         self._codec = codec
         self._ph = ph
         self.position: int | None = None
+        self.start_position = 0
 
     def _q(self, sql: str) -> str:
         return sql.replace("?", self._ph)
@@ -230,6 +236,10 @@ class SqliteViewStore(ViewStore):
             c.execute("BEGIN IMMEDIATE")
             try:
                 rows = _SqlRows(c, view, self._codec, "?")
+                row = c.execute(
+                    "SELECT position FROM view_tracking WHERE view = ?", (view,)
+                ).fetchone()
+                rows.start_position = row[0] if row else 0
                 yield rows
                 if rows.position is not None:
                     c.execute(
@@ -289,6 +299,13 @@ class PostgresViewStore(ViewStore):
     def transaction(self, view: str) -> Iterator[TrackedRows]:
         with self._lock, self._conn.transaction(), self._conn.cursor() as c:
             rows = _SqlRows(c, view, self._codec, "%s")
+            c.execute(
+                "INSERT INTO view_tracking (view, position) VALUES (%s, 0) "
+                "ON CONFLICT (view) DO NOTHING",
+                (view,),
+            )
+            c.execute("SELECT position FROM view_tracking WHERE view = %s FOR UPDATE", (view,))
+            rows.start_position = c.fetchone()[0]
             yield rows
             if rows.position is not None:
                 c.execute(
@@ -331,10 +348,12 @@ def catch_up(
         if not notifications:
             break
         with store.transaction(projection.name) as rows:
+            # Another catch-up (a thread, a process) may have applied some of these already.
             for n in notifications:
-                projection.apply(app.mapper.to_domain_event(n), rows)
-            rows.track(notifications[-1].id)
-        position = notifications[-1].id
+                if n.id > rows.start_position:
+                    projection.apply(app.mapper.to_domain_event(n), rows)
+            position = max(rows.start_position, notifications[-1].id)
+            rows.track(position)
         if progress is not None:
             progress(position)
     return position
