@@ -7,11 +7,10 @@ import io
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import msgspec
 import trio
-from msgspec import Meta, Struct
 from quart import Blueprint, Response, current_app, request
 from quart_schema import validate_querystring
 
@@ -24,6 +23,7 @@ from tracker.projections.touchpoints import ts_key
 from tracker.services.attribution import AttributionService
 from tracker.web.auth import Unauthorized, current_principal, requires
 from tracker.web.responses import json_response
+from tracker.web.schemas import RawQuery
 
 attribution_api = Blueprint("attribution_api", __name__)
 
@@ -112,15 +112,6 @@ def summary(record: dict[str, Any]) -> str:
 
 
 # raw export
-
-
-class RawQuery(Struct):
-    format: Literal["jsonl", "csv"] = "jsonl"
-    from_: Annotated[str, Meta(max_length=40)] | None = msgspec.field(default=None, name="from")
-    to: Annotated[str, Meta(max_length=40)] | None = None
-    app_id: str | None = None
-    campaign_id: str | None = None
-    link_code: str | None = None
 
 
 def _plain(value: Any) -> Any:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import msgspec
 import trio
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
-from msgspec import Meta, Struct
 from quart import Blueprint, Response, current_app, request
 from quart_schema import (
     document_response,
@@ -27,6 +25,7 @@ from tracker.ingest.export import KINDS, RawFilter, line_writer, parse_bound
 from tracker.ingest.sdk import BatchOut, EventIn, S2sBatchIn, S2sQuery, SdkBatchIn, build_events
 from tracker.web.auth import Unauthorized, current_principal, requires
 from tracker.web.responses import json_response
+from tracker.web.schemas import RawQuery
 from tracker.web.touch import TouchHandler
 
 ingest_api = Blueprint("ingest_api", __name__)
@@ -168,15 +167,6 @@ async def s2s_events(data: S2sBatchIn, query_args: S2sQuery) -> Response:
 
 
 # raw export
-
-
-class RawQuery(Struct):
-    format: Literal["jsonl", "csv"] = "jsonl"
-    from_: Annotated[str, Meta(max_length=40)] | None = msgspec.field(default=None, name="from")
-    to: Annotated[str, Meta(max_length=40)] | None = None
-    app_id: str | None = None
-    campaign_id: str | None = None
-    link_code: str | None = None
 
 
 async def _rows(app: Application, flt: RawFilter, header: str, line: Any) -> AsyncIterator[bytes]:

@@ -219,3 +219,14 @@ class EventsQuery(Struct):
     stream: Literal["catalog", "ingest", "attribution"] = "catalog"
     after: Annotated[int, Meta(ge=0)] = 0
     limit: Annotated[int, Meta(ge=1, le=10000)] = 1000
+
+
+class RawQuery(Struct):
+    """Filters of every raw export route (API.md "Reports and export")."""
+
+    format: Literal["jsonl", "csv"] = "jsonl"
+    from_: Annotated[str, Meta(max_length=40)] | None = msgspec.field(default=None, name="from")
+    to: Annotated[str, Meta(max_length=40)] | None = None
+    app_id: str | None = None
+    campaign_id: str | None = None
+    link_code: str | None = None
