@@ -214,3 +214,32 @@ async def test_raw_installs_and_attributions(tracker, clock):
             assert table[2]["attribution"] == "organic" and table[2]["reattributed"] == "1"
             assert table[2]["install_id"] == paid["install_id"]
             assert (await client.get("/api/v1/raw/installs")).status_code == 401
+
+
+class _FailingAttribution:
+    async def on_sdk_events(self, events):
+        raise RuntimeError("attribution store unavailable")
+
+
+async def test_an_install_stored_but_not_attributed_is_attributed_when_sent_again(tracker, clock):
+    with trio.fail_after(20):
+        async with served(tracker) as (client, asgi):
+            s = await _setup(client)
+            code, key = s["link"]["code"], s["app"]["sdk_key"]
+            await client.get(f"/c/{code}?mt_gaid={GAID}")
+            clock.advance(minutes=5)
+            supervisor = asgi.app.config["SUPERVISOR"]
+            real, supervisor.attribution = supervisor.attribution, _FailingAttribution()
+            batch = {"events": [_install("e1", "inst-1", device={"gaid": GAID})]}
+            r = await client.post("/sdk/v1/events", json=batch, headers={"X-SDK-Key": key})
+            assert r.status_code == 503
+            assert r.json()["detail"].startswith("attribution:")
+            supervisor.attribution = real
+            [result] = await _sdk(client, key, *batch["events"])
+            assert result["status"] == "duplicate"
+            assert result["attribution"]["type"] == "click"
+            assert result["attribution"]["link_code"] == code
+            [repeat] = await _sdk(client, key, *batch["events"])
+            assert repeat["status"] == "duplicate"
+            assert repeat["install_id"] == result["install_id"]
+            assert "deep_link" not in repeat

@@ -3,6 +3,7 @@ SDK and S2S event APIs, and the raw export of clicks, impressions and events."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from functools import partial
 from typing import Any
@@ -24,11 +25,12 @@ from tracker.domain.ingest import SdkEventReceived
 from tracker.ingest.export import KINDS, RawFilter, line_writer, parse_bound
 from tracker.ingest.sdk import BatchOut, EventIn, S2sBatchIn, S2sQuery, SdkBatchIn, build_events
 from tracker.web.auth import Unauthorized, current_principal, requires
-from tracker.web.responses import json_response
+from tracker.web.responses import error_response, json_response
 from tracker.web.schemas import RawQuery
 from tracker.web.touch import TouchHandler
 
 ingest_api = Blueprint("ingest_api", __name__)
+log = logging.getLogger(__name__)
 
 EXPORT_PAGE = 500
 _store_limiter = trio.CapacityLimiter(2)
@@ -116,20 +118,33 @@ async def _ingest(
         partial(store_new_events, app, events), limiter=_store_limiter
     )
     supervisor = _supervisor()
-    extras: dict[str, dict[str, Any]] = {}
     if new:
         supervisor.projector.wake()
-        extras = await supervisor.attribution.on_sdk_events([events[i] for i in new])
     accepted = set(new)
+    # A repeated install goes to attribution again: deciding is idempotent per device, so a
+    # retrying SDK gets its attribution back, and an install whose first answer failed after
+    # it was stored is still decided. Other repeats would count twice, so they stay out.
+    decide = [
+        e
+        for i, e in enumerate(events)
+        if i in accepted or (e.type == "install" and first_index(events, e) == i)
+    ]
+    try:
+        extras = await supervisor.attribution.on_sdk_events(decide) if decide else {}
+    except Exception:
+        log.exception("attribution failed for a stored batch")
+        return error_response(
+            503, "unavailable", "attribution: events stored but not attributed; send again"
+        )
     results = []
     for i, e in enumerate(events):
-        if i in accepted:
-            results.append(
-                {"event_id": e.event_id, "status": "accepted", **extras.get(e.event_id, {})}
-            )
-        else:
-            results.append({"event_id": e.event_id, "status": "duplicate"})
+        status = "accepted" if i in accepted else "duplicate"
+        results.append({"event_id": e.event_id, "status": status, **extras.get(e.event_id, {})})
     return json_response({"results": results})
+
+
+def first_index(events: Sequence[SdkEventReceived], event: SdkEventReceived) -> int:
+    return next(i for i, e in enumerate(events) if e.originator_id == event.originator_id)
 
 
 @ingest_api.post("/sdk/v1/events")
