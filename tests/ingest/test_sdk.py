@@ -66,7 +66,6 @@ def test_event_ip_and_ua_win_over_the_request():
         ({"type": "custom"}, "events[1].name"),
         ({"type": "purchase"}, "events[1].revenue"),
         ({"type": "purchase", "revenue": "-1", "currency": "USD"}, "events[1].revenue"),
-        ({"type": "purchase", "revenue": "abc", "currency": "USD"}, "events[1].revenue"),
         ({"type": "purchase", "revenue": "1"}, "events[1].currency"),
         ({"type": "purchase", "revenue": "1", "currency": "XQQ"}, "events[1].currency"),
         ({"ip": "300.1.1.1"}, "events[1].ip"),
@@ -90,3 +89,20 @@ def test_zeroed_advertising_id_from_the_sdk_is_dropped():
         }
     )
     assert e.device == INSTANCE
+
+
+def test_revenue_decodes_exactly_from_json_numbers_and_strings():
+    decoder = msgspec.json.Decoder(list[EventIn])
+    body = (
+        b'[{"event_id": "a", "type": "purchase", "revenue": 0.1000000000000000055511151231, '
+        b'"currency": "USD", "device": {"instance_id": "i"}},'
+        b' {"event_id": "b", "type": "purchase", "revenue": "4.99", "currency": "USD",'
+        b' "device": {"instance_id": "i"}}]'
+    )
+    a, b = build_events(
+        decoder.decode(body), app_id="x", received=NOW, source="sdk", ip=None, ua=None
+    )
+    assert a.revenue == Decimal("0.1000000000000000055511151231")
+    assert b.revenue == Decimal("4.99")
+    with pytest.raises(msgspec.ValidationError, match=r"\$\[0\]\.revenue"):
+        decoder.decode(b'[{"event_id": "a", "type": "purchase", "revenue": "abc"}]')

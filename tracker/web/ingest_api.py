@@ -15,7 +15,6 @@ from quart import Blueprint, Response, current_app, request
 from quart_schema import (
     document_response,
     validate_querystring,
-    validate_request,
 )
 
 from tracker.actors.supervisor import Supervisor
@@ -26,7 +25,7 @@ from tracker.ingest.export import KINDS, RawFilter, line_writer, parse_bound
 from tracker.ingest.sdk import BatchOut, EventIn, S2sBatchIn, S2sQuery, SdkBatchIn, build_events
 from tracker.web.auth import Unauthorized, current_principal, requires
 from tracker.web.responses import error_response, json_response
-from tracker.web.schemas import RawQuery
+from tracker.web.schemas import RawQuery, validate_body
 from tracker.web.touch import TouchHandler
 
 ingest_api = Blueprint("ingest_api", __name__)
@@ -148,7 +147,7 @@ def first_index(events: Sequence[SdkEventReceived], event: SdkEventReceived) -> 
 
 
 @ingest_api.post("/sdk/v1/events")
-@validate_request(SdkBatchIn)
+@validate_body(SdkBatchIn)
 @document_response(BatchOut)
 async def sdk_events(data: SdkBatchIn) -> Response:
     """SDK events with the app's key in ``X-SDK-Key``: at most 100, all or nothing,
@@ -171,7 +170,7 @@ async def sdk_events(data: SdkBatchIn) -> Response:
 @ingest_api.post("/s2s/v1/events")
 @requires("write")
 @validate_querystring(S2sQuery)
-@validate_request(S2sBatchIn)
+@validate_body(S2sBatchIn)
 @document_response(BatchOut)
 async def s2s_events(data: S2sBatchIn, query_args: S2sQuery) -> Response:
     """Offline events from the advertiser's servers (admin token): at most 20, all or
