@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import trio
 
 from tracker.actors.attribution_port import AttributionPort
 from tracker.actors.attributor import AttributorActor
-from tracker.actors.checkpointer import CheckpointActor
 from tracker.actors.directory import DirectoryActor
 from tracker.actors.ingest_writer import IngestWriterActor
 from tracker.actors.projector import ProjectorActor
@@ -29,13 +26,9 @@ class Supervisor:
             batch_latency_ms=settings.ingest_batch_latency_ms,
             on_committed=self.projector.wake,
         )
+        # Filled in by the ingest and attribution capabilities.
         self.attributor = AttributorActor(tracker)
         self.attribution: AttributionPort = self.attributor
-        self.checkpointer = (
-            None
-            if settings.uses_postgres
-            else CheckpointActor(Path(settings.data_dir) / "ingest.sqlite")
-        )
         self._cancel = trio.CancelScope()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -43,8 +36,6 @@ class Supervisor:
             async with trio.open_nursery() as nursery:
                 await nursery.start(self.directory.run)
                 await nursery.start(self.ingest.run)
-                if self.checkpointer is not None:
-                    await nursery.start(self.checkpointer.run)
                 await nursery.start(self.attributor.run)
                 if "worker" in self.roles:
                     await nursery.start(self.projector.run)
