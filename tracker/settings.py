@@ -24,7 +24,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     postback_allow_private: bool = False
     ingest_queue_size: int = 4096
     ingest_batch_max: int = 512
-    ingest_batch_latency_ms: int = 2
+    ingest_batch_latency_ms: int = 0
     catalog_poll_ms: int = 250
 
     @property
