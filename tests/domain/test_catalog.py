@@ -287,6 +287,16 @@ def test_a_link_update_with_no_change_records_nothing() -> None:
     assert link.collect_events() == []
 
 
+def test_an_app_update_records_only_what_changes() -> None:
+    app = make_app()
+    app.collect_events()
+    app.update(title=app.title, attribution={"click_window_hours": 168})
+    assert app.collect_events() == []
+    app.update(title="Renamed", bundle_id=app.bundle_id)
+    [updated] = app.collect_events()
+    assert updated.changes == {"title": "Renamed"}
+
+
 def test_an_empty_deep_link_removes_it() -> None:
     link = make_link(deep_link="myapp://level/1")
     link.update(deep_link="")

@@ -94,6 +94,18 @@ def _title(value: str) -> str:
     return value
 
 
+def _given(**values: Any) -> dict[str, Any]:
+    """The fields an update names (None means: leave as it is)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _record_changes(aggregate: Any, changes: dict[str, Any]) -> None:
+    """Record the aggregate's ``Updated`` event with what really changes; nothing if nothing."""
+    changed = {k: v for k, v in changes.items() if getattr(aggregate, k) != v}
+    if changed:
+        aggregate._updated(changes=changed)
+
+
 class App(Aggregate):
     @event("Registered")
     def __init__(
@@ -148,17 +160,14 @@ class App(Aggregate):
         bundle_id: str | None = None,
         attribution: dict[str, Any] | None = None,
     ) -> None:
-        changes: dict[str, Any] = {}
-        if title is not None:
+        changes = _given(title=title, store_url=store_url, bundle_id=bundle_id)
+        if "title" in changes:
             changes["title"] = _title(title)
-        if store_url is not None:
-            changes["store_url"] = check_url("store_url", store_url)
-        if bundle_id is not None:
-            changes["bundle_id"] = bundle_id
+        if "store_url" in changes:
+            check_url("store_url", changes["store_url"])
         if attribution is not None:
             changes["attribution"] = self.attribution_settings.merged(attribution).to_dict()
-        if changes:
-            self._updated(changes=changes)
+        _record_changes(self, changes)
 
     @event("Updated")
     def _updated(self, changes: dict[str, Any]) -> None:
@@ -216,15 +225,12 @@ class Partner(Aggregate):
         macros: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
     ) -> None:
-        changes = {"title": title, "utm_sources": utm_sources, "macros": macros, "params": params}
-        clean = {k: v for k, v in changes.items() if v is not None}
+        clean = _given(title=title, utm_sources=utm_sources, macros=macros, params=params)
         if "title" in clean:
             clean["title"] = _title(clean["title"])
         if "utm_sources" in clean:
             clean["utm_sources"] = _utm_sources(clean["utm_sources"])
-        clean = {k: v for k, v in clean.items() if getattr(self, k) != v}
-        if clean:
-            self._updated(changes=clean)
+        _record_changes(self, clean)
 
     @event("Updated")
     def _updated(self, changes: dict[str, Any]) -> None:
@@ -370,20 +376,12 @@ class Campaign(Aggregate):
         status: str | None = None,
     ) -> None:
         """The campaign type is fixed at creation (preinstall attribution depends on it)."""
-        changes = {
-            "title": title,
-            "traffic_type": traffic_type,
-            "partner_id": partner_id,
-            "status": status,
-        }
-        clean = {k: v for k, v in changes.items() if v is not None}
+        clean = _given(title=title, traffic_type=traffic_type, partner_id=partner_id, status=status)
         if "title" in clean:
             clean["title"] = _title(clean["title"])
         if "status" in clean:
             _choice("status", clean["status"], CAMPAIGN_STATUSES)
-        clean = {k: v for k, v in clean.items() if getattr(self, k) != v}
-        if clean:
-            self._updated(changes=clean)
+        _record_changes(self, clean)
 
     @event("Updated")
     def _updated(self, changes: dict[str, Any]) -> None:
@@ -489,13 +487,7 @@ class TrackingLink(Aggregate):
         deep_link: str | None = None,
     ) -> None:
         """Code, campaign, app, kind and attribution settings never change."""
-        changes = {
-            "title": title,
-            "status": status,
-            "target_url": target_url,
-            "deep_link": deep_link,
-        }
-        clean = {k: v for k, v in changes.items() if v is not None}
+        clean = _given(title=title, status=status, target_url=target_url, deep_link=deep_link)
         if "title" in clean:
             clean["title"] = _title(clean["title"])
         if "status" in clean:
@@ -506,9 +498,7 @@ class TrackingLink(Aggregate):
             check_url("target_url", clean["target_url"])
         if "deep_link" in clean and not clean["deep_link"].strip():
             clean["deep_link"] = None  # an empty deep link removes it
-        clean = {k: v for k, v in clean.items() if getattr(self, k) != v}
-        if clean:
-            self._updated(changes=clean)
+        _record_changes(self, clean)
 
     @event("Updated")
     def _updated(self, changes: dict[str, Any]) -> None:
@@ -629,8 +619,7 @@ class Postback(Aggregate):
         mode: str | None = None,
         body: str | None = None,
     ) -> None:
-        changes = {"title": title, "url": url, "mode": mode, "body": body}
-        clean = {k: v for k, v in changes.items() if v is not None}
+        clean = _given(title=title, url=url, mode=mode, body=body)
         if "title" in clean:
             clean["title"] = _title(clean["title"])
         if "mode" in clean:
@@ -639,9 +628,7 @@ class Postback(Aggregate):
             _check_template_url(clean["url"])
         if clean.get("body") and self.method == "GET":
             raise DomainError("body", "a GET postback has no body")
-        clean = {k: v for k, v in clean.items() if getattr(self, k) != v}
-        if clean:
-            self._updated(changes=clean)
+        _record_changes(self, clean)
 
     @event("Updated")
     def _updated(self, changes: dict[str, Any]) -> None:
