@@ -130,6 +130,20 @@ async def test_server_to_server_click(tracker):
             assert (click.ip, click.ua) == ("198.51.100.2", "Device UA")
 
 
+async def test_a_redirected_click_keeps_its_own_ip_and_ua(tracker):
+    with trio.fail_after(10):
+        async with served(tracker) as (client, _):
+            code = (await setup_links(client))["regular"]
+            r = await client.get(
+                f"/c/{code}?mt_ip=198.51.100.2&mt_ua=Other%20UA", headers={"User-Agent": "Mine"}
+            )
+            assert r.status_code == 302
+            (click,) = stored(tracker)
+            assert (click.ip, click.ua) == ("203.0.113.7", "Mine")
+            assert "mt_no_redirect" in click.malformed["mt_ip"]
+            assert "mt_no_redirect" in click.malformed["mt_ua"]
+
+
 async def test_impressions(tracker):
     with trio.fail_after(10):
         async with served(tracker) as (client, _):

@@ -54,10 +54,15 @@ class TouchHandler:
             return _error(404, "not_found", f"code: no such link: {code[:64]!r}")
         campaign = catalog.campaign(link.campaign_id)
         touch = parse_touch(query)
-        if touch.ua is not None:
-            ua = touch.ua
-        if touch.ip is not None:
-            ip = touch.ip
+        if touch.no_redirect:
+            # A partner's server sends the user's IP and UA along; a browser's own request
+            # carries them itself, so there they would only let a click claim another device.
+            ua = touch.ua if touch.ua is not None else ua
+            ip = touch.ip if touch.ip is not None else ip
+        else:
+            for name, given in (("mt_ip", touch.ip), ("mt_ua", touch.ua)):
+                if given is not None:
+                    touch.malformed[name] = "only honoured with mt_no_redirect=1 (server-to-server)"
         platform = platform_of(ua)
         event_id = self._new_id()
         touch_id = str(event_id)
