@@ -22,6 +22,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     admin_token: str = ""
     cipher_key: str = ""
     postback_allow_private: bool = False
+    proxy_trusted_hops: int = 0
     ingest_queue_size: int = 4096
     ingest_batch_max: int = 512
     ingest_batch_latency_ms: int = 0

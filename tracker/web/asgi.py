@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypercorn.middleware import ProxyFixMiddleware
+
 from tracker.bootstrap import Tracker
 from tracker.web.app import create_app
 from tracker.web.touch import TouchHandler
@@ -48,7 +50,11 @@ class TrackerASGI:
 
 
 def build_asgi(tracker: Tracker, *, roles: tuple[str, ...] = ("web", "worker")) -> Any:
-    return TrackerASGI(tracker, create_app(tracker, roles=roles))
+    asgi = TrackerASGI(tracker, create_app(tracker, roles=roles))
+    hops = tracker.settings.proxy_trusted_hops
+    if hops > 0:
+        return ProxyFixMiddleware(asgi, mode="legacy", trusted_hops=hops)
+    return asgi
 
 
 def app_from_env() -> Any:
