@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from eventsourcing.utils import get_topic
 
 from tracker.domain.errors import DomainError
 from tracker.domain.ingest import (
@@ -22,7 +23,7 @@ from tracker.domain.ingest import (
 )
 from tracker.ingest.records import CLICK_TOPIC, IMPRESSION_TOPIC
 
-SDK_TOPIC = f"{SdkEventReceived.__module__}:{SdkEventReceived.__qualname__}"
+SDK_TOPIC = get_topic(SdkEventReceived)
 KINDS = {"clicks": CLICK_TOPIC, "impressions": IMPRESSION_TOPIC, "events": SDK_TOPIC}
 
 _json = msgspec.json.Encoder()

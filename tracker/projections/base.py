@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from eventsourcing.application import Application
+from eventsourcing.utils import get_topic, resolve_topic
 
 from tracker.codec import MsgpackTranscoder
 
@@ -136,15 +137,13 @@ def _plain(value: Any) -> Any:
     """A value as stored: objects (aggregates) become their attribute dicts."""
     if hasattr(value, "__dict__") and not isinstance(value, type):
         state = {k: v for k, v in vars(value).items() if k != "_pending_events"}
-        state["__topic__"] = f"{type(value).__module__}:{type(value).__qualname__}"
+        state["__topic__"] = get_topic(type(value))
         return state
     return value
 
 
 def _restore(value: Any) -> Any:
     if isinstance(value, dict) and "__topic__" in value:
-        from eventsourcing.utils import resolve_topic
-
         cls = resolve_topic(value.pop("__topic__"))
         obj = cls.__new__(cls)
         obj.__dict__.update(value)

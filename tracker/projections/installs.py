@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.utils import get_topic
+
 from tracker.domain.attribution import Decision
 from tracker.domain.devices import Device
 from tracker.projections.base import Projection, Rows
@@ -120,8 +122,8 @@ class InstallsProjection(Projection):
     name = "installs"
     application = "attribution"
     topics = (
-        f"{Device.__module__}:{Device.__qualname__}.InstallAttributed",
-        f"{Device.__module__}:{Device.__qualname__}.ReattributionDecided",
+        get_topic(Device.InstallAttributed),
+        get_topic(Device.ReattributionDecided),
     )
 
     def apply(self, event: Any, rows: Rows) -> None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from eventsourcing.utils import get_topic
+
 from tracker.domain.attribution import device_keys, fingerprint, key_part
 from tracker.domain.ingest import ClickRecorded, ImpressionRecorded
 from tracker.projections.base import Projection, Rows
@@ -76,8 +78,8 @@ class TouchpointProjection(Projection):
     name = "touchpoints"
     application = "ingest"
     topics = (
-        f"{ClickRecorded.__module__}:{ClickRecorded.__qualname__}",
-        f"{ImpressionRecorded.__module__}:{ImpressionRecorded.__qualname__}",
+        get_topic(ClickRecorded),
+        get_topic(ImpressionRecorded),
     )
 
     def apply(self, event: Any, rows: Rows) -> None:

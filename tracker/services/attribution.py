@@ -71,28 +71,21 @@ class AttributionService:
     # -- catalog reads (the in-memory directory may lag a change made a moment ago) -----------
 
     def _link(self, code: str) -> TrackingLink | None:
-        link = self._catalog.link(code)
-        if link is None:
-            link = self._aggregate(self._catalog_app, TrackingLink.create_id(code))
-        return link if isinstance(link, TrackingLink) else None
+        found = self._catalog.link(code)
+        return self._catalog_object(TrackingLink, found, TrackingLink.create_id(code))
 
     def _campaign(self, campaign_id: str) -> Campaign | None:
-        campaign = self._catalog.campaign(campaign_id)
-        if campaign is None:
-            try:
-                campaign = self._aggregate(self._catalog_app, UUID(campaign_id))
-            except ValueError:
-                return None
-        return campaign if isinstance(campaign, Campaign) else None
+        found = self._catalog.campaign(campaign_id)
+        return self._catalog_object(Campaign, found, _as_uuid(campaign_id))
 
     def _app_of(self, app_id: str) -> App | None:
-        app = self._catalog.app(app_id)
-        if app is None:
-            try:
-                app = self._aggregate(self._catalog_app, UUID(app_id))
-            except ValueError:
-                return None
-        return app if isinstance(app, App) else None
+        return self._catalog_object(App, self._catalog.app(app_id), _as_uuid(app_id))
+
+    def _catalog_object(self, cls: type, found: Any | None, id_: UUID | None) -> Any | None:
+        """The directory's copy, else the store's (for an object created a moment ago)."""
+        if found is None and id_ is not None:
+            found = self._aggregate(self._catalog_app, id_)
+        return found if isinstance(found, cls) else None
 
     @staticmethod
     def _aggregate(application: Any, id_: UUID) -> Any | None:
@@ -406,3 +399,10 @@ def _answer(decision: Decision, ev: SdkEventReceived, *, fresh: bool) -> dict[st
 def _current(device: Device) -> dict[str, Any]:
     a = device.current_attribution
     return {"install_id": a.install_id, "attribution": a.answer()}
+
+
+def _as_uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None

@@ -86,13 +86,19 @@ async def impression(code: str) -> Response:
 # SDK and S2S events
 
 
+def first_occurrences(events: Sequence[SdkEventReceived]) -> dict[Any, int]:
+    """Each stored id's first index in the batch (a batch may repeat an event id)."""
+    first: dict[Any, int] = {}
+    for i, e in enumerate(events):
+        first.setdefault(e.originator_id, i)
+    return first
+
+
 def store_new_events(app: Application, events: Sequence[SdkEventReceived]) -> list[int]:
     """Store, in one transaction, the events whose ids are not stored yet; return the
     indexes of those newly stored. A concurrent writer of the same ids wins cleanly: the
     insert fails whole and the check runs again."""
-    first: dict[Any, int] = {}
-    for i, e in enumerate(events):
-        first.setdefault(e.originator_id, i)
+    first = first_occurrences(events)
     for _ in range(5):
         new = [i for oid, i in first.items() if not app.recorder.select_events(oid, limit=1)]
         if not new:
@@ -123,10 +129,9 @@ async def _ingest(
     # A repeated install goes to attribution again: deciding is idempotent per device, so a
     # retrying SDK gets its attribution back, and an install whose first answer failed after
     # it was stored is still decided. Other repeats would count twice, so they stay out.
+    firsts = set(first_occurrences(events).values())
     decide = [
-        e
-        for i, e in enumerate(events)
-        if i in accepted or (e.type == "install" and first_index(events, e) == i)
+        e for i, e in enumerate(events) if i in accepted or (e.type == "install" and i in firsts)
     ]
     try:
         extras = await supervisor.attribution.on_sdk_events(decide) if decide else {}
@@ -140,10 +145,6 @@ async def _ingest(
         status = "accepted" if i in accepted else "duplicate"
         results.append({"event_id": e.event_id, "status": status, **extras.get(e.event_id, {})})
     return json_response({"results": results})
-
-
-def first_index(events: Sequence[SdkEventReceived], event: SdkEventReceived) -> int:
-    return next(i for i, e in enumerate(events) if e.originator_id == event.originator_id)
 
 
 @ingest_api.post("/sdk/v1/events")
