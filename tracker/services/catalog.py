@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -318,18 +317,3 @@ class CatalogService:
             except IntegrityError:
                 return False  # another process registered it at the same moment
             return True
-
-    def revoke_token(self, token_hash: str) -> None:
-        token: ApiToken = self._load(ApiToken, "token", ApiToken.create_id(token_hash))
-        if not token.revoked:
-            token.revoke()
-            self._save(token)
-
-
-def parse_date(field: str, value: str | date | None) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise DomainError(field, f"{value!r} is not a YYYY-MM-DD date") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from tracker.domain.catalog import (
     App,
@@ -145,7 +144,3 @@ def postback(p: Postback) -> dict[str, Any]:
         "body": p.body,
         "created_at": p.created_on,
     }
-
-
-def query_string(params: dict[str, Any]) -> str:
-    return urlencode({k: v for k, v in params.items() if v is not None})
