@@ -115,21 +115,30 @@ def wrk(url: str, connections: int, duration: int, pid: int) -> dict[str, float]
     return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": cpu / max(requests, 1) * 1e6}
 
 
-def bare(connections: list[int], duration: int) -> dict[int, dict[str, float]]:
+class Server:
+    """One server under test, started once and kept running for every round."""
+
+    def __init__(self, name: str, process: subprocess.Popen, url: str, cleanup=None) -> None:
+        self.name = name
+        self.process = process
+        self.url = url
+        self.cleanup = cleanup
+        self.runs: dict[int, list[dict[str, float]]] = {}
+
+    def stop(self) -> None:
+        stop(self.process)
+        if self.cleanup:
+            self.cleanup()
+
+
+def start_bare() -> Server:
     port = free_port()
     process = start([sys.executable, "-m", "bench.serve_bare", str(port)])
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/")
-        url = f"http://127.0.0.1:{port}/c/bench"
-        wrk(url, connections[0], 2, process.pid)  # warm-up
-        return {c: wrk(url, c, duration, process.pid) for c in connections}
-    finally:
-        stop(process)
+    wait_ready(f"http://127.0.0.1:{port}/")
+    return Server("(a) bare ASGI 302", process, f"http://127.0.0.1:{port}/c/bench")
 
 
-def tracker(
-    connections: list[int], duration: int, command: str
-) -> tuple[dict[int, dict[str, float]], int]:
+def start_tracker(name: str, command: str) -> Server:
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="tracker-bench-")
     env = {
@@ -141,40 +150,48 @@ def tracker(
     }
     process = start([sys.executable, "-m", "tracker.cli", command], env)
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(f"{base}/healthz")
-        auth = {"Authorization": f"Bearer {TOKEN}"}
-        app = httpx.post(
-            f"{base}/api/v1/apps",
-            json={"title": "Bench", "platform": "android", "store_url": PLAY},
-            headers=auth,
-        ).json()
-        campaign = httpx.post(
-            f"{base}/api/v1/campaigns",
-            json={"title": "Bench", "traffic_type": "media"},
-            headers=auth,
-        ).json()
-        link = httpx.post(
-            f"{base}/api/v1/campaigns/{campaign['id']}/links",
-            json={"title": "Bench", "app_id": app["id"], "target_url": PLAY},
-            headers=auth,
-        ).json()
-        url = (
-            f"{base}/c/{link['code']}?mt_gaid=38400000-8cf0-11bd-b23e-10b96e40000d"
-            "&mt_sub1=bench&clickId=12345"
-        )
-        wrk(url, connections[0], 2, process.pid)  # warm-up
-        results = {c: wrk(url, c, duration, process.pid) for c in connections}
-        counted = httpx.get(f"{base}/api/v1/raw/clicks", headers=auth, timeout=120).text
-        return results, counted.count("\n")
-    finally:
-        stop(process)
-        shutil.rmtree(data_dir, ignore_errors=True)
+    wait_ready(f"{base}/healthz")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    app = httpx.post(
+        f"{base}/api/v1/apps",
+        json={"title": "Bench", "platform": "android", "store_url": PLAY},
+        headers=auth,
+    ).json()
+    campaign = httpx.post(
+        f"{base}/api/v1/campaigns",
+        json={"title": "Bench", "traffic_type": "media"},
+        headers=auth,
+    ).json()
+    link = httpx.post(
+        f"{base}/api/v1/campaigns/{campaign['id']}/links",
+        json={"title": "Bench", "app_id": app["id"], "target_url": PLAY},
+        headers=auth,
+    ).json()
+    url = (
+        f"{base}/c/{link['code']}?mt_gaid=38400000-8cf0-11bd-b23e-10b96e40000d"
+        "&mt_sub1=bench&clickId=12345"
+    )
+    server = Server(name, process, url, lambda: shutil.rmtree(data_dir, ignore_errors=True))
+    server.base = base  # type: ignore[attr-defined]
+    return server
+
+
+def stored_clicks(server: Server) -> int:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    text = httpx.get(f"{server.base}/api/v1/raw/clicks", headers=auth, timeout=300).text  # type: ignore[attr-defined]
+    return text.count("\n")
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=4, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per load")
     parser.add_argument("--connections", default="16,64")
     parser.add_argument(
         "--serve",
@@ -188,27 +205,59 @@ def main() -> int:
             print(f"{tool} is required: apt-get install -y {tool}", file=sys.stderr)
             return 2
     connections = [int(c) for c in args.connections.split(",")]
-    print(f"wrk {args.duration}s per run, server on core 0, wrk on core 1")
+    print(
+        f"{args.rounds} rounds of wrk {args.duration}s per server and load, the servers' order "
+        "alternating; servers on core 0, wrk on core 1"
+    )
     print(
         "ingest settings:", {k: v for k, v in os.environ.items() if k.startswith("TRACKER_INGEST")}
     )
-    a = bare(connections, args.duration)
-    runs = {"(b) tracker web /c/": tracker(connections, args.duration, "web")}
+    servers = [start_bare(), start_tracker("(b) tracker web /c/", "web")]
     if args.serve:
-        runs["(c) tracker serve /c/"] = tracker(connections, args.duration, "serve")
-    print(f"{'':28} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11}")
-    rows = {"(a) bare ASGI 302": a, **{name: r for name, (r, _) in runs.items()}}
-    for c in connections:
-        for name, r in rows.items():
-            print(
-                f"{name:28} {c:>5} {r[c]['rps']:>9.0f} {r[c]['p50']:>8.2f} {r[c]['p99']:>8.2f} "
-                f"{r[c]['cpu_us']:>11.0f}"
-            )
-        for name, (r, _) in runs.items():
-            print(f"{'    ' + name[:3] + '/a':28} {c:>5} {r[c]['rps'] / a[c]['rps']:>9.2f}")
-    for name, (_, stored) in runs.items():
-        print(f"clicks stored by {name}: {stored}")
+        servers.append(start_tracker("(c) tracker serve /c/", "serve"))
+    try:
+        for server in servers:
+            wrk(server.url, connections[0], 2, server.process.pid)  # warm-up
+        for c in connections:
+            for round_ in range(args.rounds):
+                order = servers if round_ % 2 == 0 else servers[::-1]
+                for server in order:
+                    result = wrk(server.url, c, args.duration, server.process.pid)
+                    server.runs.setdefault(c, []).append(result)
+        report(servers, connections)
+        for server in servers[1:]:
+            print(f"clicks stored by {server.name}: {stored_clicks(server)}")
+    finally:
+        for server in servers:
+            server.stop()
     return 0
+
+
+def report(servers: list[Server], connections: list[int]) -> None:
+    """req/s: all requests over all rounds' time; p50 and p99: the median over rounds;
+    b/a: of the req/s, then the lowest and highest round's own ratio."""
+    print(
+        f"{'':26} {'conns':>5} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10}"
+        f" {'ratio to (a)':>13} {'rounds min-max':>15}"
+    )
+    bare = servers[0]
+    for c in connections:
+        for server in servers:
+            runs = server.runs[c]
+            rps = sum(r["rps"] for r in runs) / len(runs)
+            line = (
+                f"{server.name:26} {c:>5} {rps:>7.0f} {median([r['p50'] for r in runs]):>7.2f} "
+                f"{median([r['p99'] for r in runs]):>7.2f} "
+                f"{median([r['cpu_us'] for r in runs]):>10.0f}"
+            )
+            if server is not bare:
+                base = bare.runs[c]
+                ratios = [r["rps"] / b["rps"] for r, b in zip(runs, base, strict=True)]
+                line += (
+                    f" {rps / (sum(b['rps'] for b in base) / len(base)):>13.2f}"
+                    f" {min(ratios):>7.2f}-{max(ratios):.2f}"
+                )
+            print(line)
 
 
 if __name__ == "__main__":

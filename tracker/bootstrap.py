@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -107,3 +108,18 @@ def bootstrap(
         tracker.catalog_service.ensure_token(settings.admin_token, role="admin", label="env")
     tracker.refresh_directory()
     return tracker
+
+
+# A young-generation collection every 10,000 allocations instead of 700: each costs about the
+# same whatever the threshold, and the request path allocates hundreds of objects per click.
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
+def settle_heap_for_serving() -> None:
+    """Called once a serving process has built everything it keeps for its lifetime: moves
+    those objects out of the collector's sight (``gc.freeze``), so a full collection walks
+    only what requests allocate (it walked the whole startup heap, about 60 ms, stalling
+    every request in flight), and collects the young generation less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

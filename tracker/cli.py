@@ -16,11 +16,12 @@ def _serve(settings: Settings, roles: tuple[str, ...]) -> None:
     from hypercorn.config import Config
     from hypercorn.trio import serve
 
-    from tracker.bootstrap import bootstrap
+    from tracker.bootstrap import bootstrap, settle_heap_for_serving
     from tracker.web.asgi import build_asgi
 
     tracker = bootstrap(settings)
     asgi = build_asgi(tracker, roles=roles)
+    settle_heap_for_serving()
     config = Config()
     config.bind = [f"{settings.host}:{settings.port}"]
     config.accesslog = None

@@ -25,7 +25,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     proxy_trusted_hops: int = 0
     ingest_queue_size: int = 4096
     ingest_batch_max: int = 512
-    ingest_batch_latency_ms: int = 0
+    ingest_batch_latency_ms: int = 5
     catalog_poll_ms: int = 250
 
     @property

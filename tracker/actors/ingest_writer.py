@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 import trio
+import trio.testing
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from tracker.application import TrackerApplication
 
@@ -19,21 +23,27 @@ class WriteFailed(Exception):
     """The event was not stored: nothing may be answered as if it were."""
 
 
-class _Pending:
-    __slots__ = ("done", "error", "event")
+class _Batch:
+    """Events that commit together; every writer waiting on it wakes once, on one event."""
 
-    def __init__(self, event: StoredEvent) -> None:
-        self.event = event
+    __slots__ = ("done", "error", "events")
+
+    def __init__(self) -> None:
+        self.events: list[StoredEvent] = []
         self.done = trio.Event()
         self.error: BaseException | None = None
 
 
 class IngestWriterActor:
-    """Collects stored events from request handlers and inserts them in batches: up to
-    ``batch_max`` events, or what arrived within ``batch_latency_ms`` of the batch's first
-    event, in one ``insert_events`` call (one transaction). ``write`` returns only after the
-    transaction holding its event has committed. The inbox is bounded, so a slow store slows
-    the HTTP layer down instead of growing memory."""
+    """Collects stored events from request handlers and inserts them in batches of at most
+    ``batch_max`` in one transaction each. ``write`` returns only after the transaction
+    holding its event has committed.
+
+    A batch starts its commit as soon as the event loop has nothing else to run (every
+    request that has arrived has joined it), or ``batch_latency_ms`` after its first event
+    when the loop stays busy, or when it is full. With no latency allowed, it commits at
+    once. At most ``queue_size`` events wait for a commit: further writers wait for room,
+    so a slow store slows the HTTP layer down instead of growing memory."""
 
     def __init__(
         self,
@@ -45,73 +55,94 @@ class IngestWriterActor:
         on_committed: Callable[[], None] = lambda: None,
         run_sync: Callable[..., Awaitable[Any]] = trio.to_thread.run_sync,
     ) -> None:
-        self._app = app
+        self._insert = partial(insert_stored_events, app)
         self._batch_max = max(1, batch_max)
+        self._queue_size = max(1, queue_size)
         self._latency = max(0.0, batch_latency_ms / 1000)
         self._on_committed = on_committed
         self._run_sync = run_sync
-        self._send, self._receive = trio.open_memory_channel[_Pending](max(1, queue_size))
         self._limiter = trio.CapacityLimiter(1)
+        self._waiting: deque[_Batch] = deque()
+        self._queued = 0
+        self._closed = False
+        self._arrived = trio.lowlevel.ParkingLot()
+        self._room = trio.lowlevel.ParkingLot()
         self.batches = 0
         self.events = 0
 
     async def write(self, event: StoredEvent) -> None:
         """Store one event durably; raises WriteFailed when it could not be stored."""
-        pending = _Pending(event)
-        try:
-            await self._send.send(pending)
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise WriteFailed("the ingest writer is not running") from None
-        await pending.done.wait()
-        if pending.error is not None:
-            raise WriteFailed(str(pending.error)) from pending.error
+        while self._queued >= self._queue_size and not self._closed:
+            await self._room.park()
+        if self._closed:
+            raise WriteFailed("the ingest writer is not running")
+        waiting = self._waiting
+        if not waiting or len(waiting[-1].events) >= self._batch_max:
+            waiting.append(_Batch())
+        batch = waiting[-1]
+        batch.events.append(event)
+        self._queued += 1
+        self._arrived.unpark_all()
+        await batch.done.wait()
+        if batch.error is not None:
+            raise WriteFailed(str(batch.error)) from batch.error
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
-        receive = self._receive
-        async with receive:
-            while True:
-                try:
-                    first = await receive.receive()
-                except trio.EndOfChannel:
+        waiting = self._waiting
+        while True:
+            if not waiting:
+                if self._closed:
                     return
-                batch = [first]
-                deadline = trio.current_time() + self._latency
-                while len(batch) < self._batch_max:
-                    try:
-                        batch.append(receive.receive_nowait())
-                        continue
-                    except trio.WouldBlock:
-                        pass
-                    except trio.EndOfChannel:
-                        break
-                    if trio.current_time() >= deadline:
-                        break
-                    with trio.move_on_at(deadline):
-                        try:
-                            batch.append(await receive.receive())
-                        except trio.EndOfChannel:
-                            break
-                await self._commit(batch)
+                await self._arrived.park()
+                continue
+            if len(waiting[0].events) < self._batch_max and self._latency > 0:
+                with trio.move_on_after(self._latency):
+                    await trio.testing.wait_all_tasks_blocked()
+            batch = waiting.popleft()
+            self._queued -= len(batch.events)
+            self._room.unpark_all()
+            await self._commit(batch)
 
-    async def _commit(self, batch: list[_Pending]) -> None:
-        events = [p.event for p in batch]
-        error: BaseException | None = None
+    async def _commit(self, batch: _Batch) -> None:
         try:
-            await self._run_sync(
-                partial(self._app.recorder.insert_events, events), limiter=self._limiter
-            )
+            await self._run_sync(partial(self._insert, batch.events), limiter=self._limiter)
         except Exception as e:
-            log.exception("ingest batch of %d events not stored", len(events))
-            error = e
-        for p in batch:
-            p.error = error
-            p.done.set()
-        if error is None:
+            log.exception("ingest batch of %d events not stored", len(batch.events))
+            batch.error = e
+        batch.done.set()
+        if batch.error is None:
             self.batches += 1
-            self.events += len(events)
+            self.events += len(batch.events)
             self._on_committed()
+
+    def backlog(self) -> tuple[int, int]:
+        """(events waiting for a commit, writers waiting for room in the inbox)."""
+        return self._queued, len(self._room)
 
     def close(self) -> None:
         """No more writes; the actor stores what it holds and ends."""
-        self._send.close()
+        self._closed = True
+        self._arrived.unpark_all()
+        self._room.unpark_all()
+
+
+def insert_stored_events(app: TrackerApplication, events: list[StoredEvent]) -> None:
+    """Insert events in one transaction. On SQLite, one ``executemany`` of the recorder's own
+    statement: its ``insert_events`` runs one statement per event to collect notification
+    ids, which a batch of new touchpoints does not need."""
+    recorder = app.recorder
+    if type(recorder) is not SQLiteApplicationRecorder:
+        recorder.insert_events(events)
+        return
+    rows = [
+        (
+            e.originator_id.hex if isinstance(e.originator_id, UUID) else e.originator_id,
+            e.originator_version,
+            e.topic,
+            e.state,
+        )
+        for e in events
+    ]
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.executemany(recorder.insert_events_statement, rows)

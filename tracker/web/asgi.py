@@ -60,7 +60,9 @@ def build_asgi(tracker: Tracker, *, roles: tuple[str, ...] = ("web", "worker")) 
 def app_from_env() -> Any:
     """For ``hypercorn tracker.web.asgi:app_from_env()``: a web-only process per worker; the
     projections and other once-only work run in ``tracker worker``."""
-    from tracker.bootstrap import bootstrap
+    from tracker.bootstrap import bootstrap, settle_heap_for_serving
     from tracker.settings import load_settings
 
-    return build_asgi(bootstrap(load_settings()), roles=("web",))
+    asgi = build_asgi(bootstrap(load_settings()), roles=("web",))
+    settle_heap_for_serving()
+    return asgi
