@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 import trio
@@ -24,6 +25,7 @@ class RecordingApp:
             }
         )
         self.inserts: list[int] = []
+        self.threads: list[int] = []
         self.recorder = self.app.recorder
         datastore = self.recorder.datastore
         transaction = datastore.transaction
@@ -34,6 +36,7 @@ class RecordingApp:
                 if not commit:
                     yield cursor
                     return
+                self.threads.append(threading.get_ident())
                 if fail:
                     raise OSError("disk full")
                 real_executemany = cursor.executemany
@@ -105,21 +108,22 @@ async def test_a_lone_event_commits_as_soon_as_the_loop_is_idle(tmp_path, autoju
     assert waited == 0
 
 
+async def _busy(task_status=trio.TASK_STATUS_IGNORED):
+    task_status.started()
+    while True:
+        await trio.lowlevel.checkpoint()
+
+
 async def test_a_busy_loop_holds_a_batch_open_at_most_the_latency_bound(tmp_path):
     app = RecordingApp(tmp_path)
     writer = IngestWriterActor(
         app, queue_size=8, batch_max=100, batch_latency_ms=20, run_sync=inline
     )
 
-    async def busy(task_status=trio.TASK_STATUS_IGNORED):
-        task_status.started()
-        while True:
-            await trio.lowlevel.checkpoint()
-
     with trio.fail_after(5):
         async with trio.open_nursery() as nursery:
             await nursery.start(writer.run)
-            await nursery.start(busy)
+            await nursery.start(_busy)
             start = trio.current_time()
             await writer.write(_event())
             waited = trio.current_time() - start
@@ -128,6 +132,37 @@ async def test_a_busy_loop_holds_a_batch_open_at_most_the_latency_bound(tmp_path
     assert app.inserts == [1]
     # Never idle, so the commit waited for the bound, and not much longer.
     assert 0.02 <= waited < 1
+
+
+async def test_an_idle_loop_commits_on_the_loop_a_busy_one_in_a_worker_thread(tmp_path):
+    app = RecordingApp(tmp_path)
+    writer = IngestWriterActor(
+        app, queue_size=8, batch_max=100, batch_latency_ms=20, inline_when_idle=True
+    )
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(writer.run)
+            await writer.write(_event())
+            await nursery.start(_busy)
+            await writer.write(_event())
+            writer.close()
+            nursery.cancel_scope.cancel()
+    loop_thread = threading.get_ident()
+    assert app.inserts == [1, 1]
+    assert app.threads[0] == loop_thread
+    assert app.threads[1] != loop_thread
+
+
+async def test_without_inline_commits_every_commit_goes_to_a_worker_thread(tmp_path):
+    app = RecordingApp(tmp_path)
+    writer = IngestWriterActor(app, queue_size=8, batch_max=100, batch_latency_ms=20)
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(writer.run)
+            await writer.write(_event())
+            writer.close()
+    assert app.inserts == [1]
+    assert app.threads[0] != threading.get_ident()
 
 
 async def test_writers_arriving_while_the_loop_is_busy_share_one_commit(tmp_path, autojump_clock):

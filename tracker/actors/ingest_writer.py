@@ -43,7 +43,13 @@ class IngestWriterActor:
     request that has arrived has joined it), or ``batch_latency_ms`` after its first event
     when the loop stays busy, or when it is full. With no latency allowed, it commits at
     once. At most ``queue_size`` events wait for a commit: further writers wait for room,
-    so a slow store slows the HTTP layer down instead of growing memory."""
+    so a slow store slows the HTTP layer down instead of growing memory.
+
+    A commit runs in a worker thread, so the loop keeps serving while it waits for the disk;
+    but with ``inline_when_idle`` a batch that started because the loop went idle commits on
+    the loop itself: there is nothing to overlap then, and the two thread hand-offs cost
+    about as much as the commit (measured in docs/performance.md). For SQLite, a local file;
+    a PostgreSQL commit crosses the network and always goes to the thread."""
 
     def __init__(
         self,
@@ -54,6 +60,7 @@ class IngestWriterActor:
         batch_latency_ms: float,
         on_committed: Callable[[], None] = lambda: None,
         run_sync: Callable[..., Awaitable[Any]] = trio.to_thread.run_sync,
+        inline_when_idle: bool = False,
     ) -> None:
         self._insert = partial(insert_stored_events, app)
         self._batch_max = max(1, batch_max)
@@ -61,6 +68,7 @@ class IngestWriterActor:
         self._latency = max(0.0, batch_latency_ms / 1000)
         self._on_committed = on_committed
         self._run_sync = run_sync
+        self._inline_when_idle = inline_when_idle
         self._limiter = trio.CapacityLimiter(1)
         self._waiting: deque[_Batch] = deque()
         self._queued = 0
@@ -96,17 +104,22 @@ class IngestWriterActor:
                     return
                 await self._arrived.park()
                 continue
+            idle = False
             if len(waiting[0].events) < self._batch_max and self._latency > 0:
-                with trio.move_on_after(self._latency):
+                with trio.move_on_after(self._latency) as waited:
                     await trio.testing.wait_all_tasks_blocked()
+                idle = not waited.cancelled_caught
             batch = waiting.popleft()
             self._queued -= len(batch.events)
             self._room.unpark_all()
-            await self._commit(batch)
+            await self._commit(batch, inline=idle and self._inline_when_idle)
 
-    async def _commit(self, batch: _Batch) -> None:
+    async def _commit(self, batch: _Batch, *, inline: bool) -> None:
         try:
-            await self._run_sync(partial(self._insert, batch.events), limiter=self._limiter)
+            if inline:
+                self._insert(batch.events)
+            else:
+                await self._run_sync(partial(self._insert, batch.events), limiter=self._limiter)
         except Exception as e:
             log.exception("ingest batch of %d events not stored", len(batch.events))
             batch.error = e
@@ -115,6 +128,8 @@ class IngestWriterActor:
             self.batches += 1
             self.events += len(batch.events)
             self._on_committed()
+        if inline:
+            await trio.lowlevel.checkpoint()
 
     def backlog(self) -> tuple[int, int]:
         """(events waiting for a commit, writers waiting for room in the inbox)."""

@@ -25,6 +25,7 @@ class Supervisor:
             batch_max=settings.ingest_batch_max,
             batch_latency_ms=settings.ingest_batch_latency_ms,
             on_committed=self.projector.wake,
+            inline_when_idle=not settings.uses_postgres,
         )
         # Filled in by the ingest and attribution capabilities.
         self.attributor = AttributorActor(tracker)
