@@ -70,3 +70,17 @@ def test_an_unknown_role_is_refused_by_the_parser(capsys: pytest.CaptureFixture[
 def test_release_creates_the_tables(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["release"]) == 0
     assert "tables ready" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_token_revoke_by_id(
+    client: Any, tracker: Tracker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with trio.fail_after(20):
+        _, viewer = await call(client, "POST", "/api/v1/tokens", json={"role": "viewer"})
+        assert main(["token", "revoke", viewer["id"]]) == 0
+        assert viewer["id"] in capsys.readouterr().out
+        tracker.refresh_directory()
+        await error(client, "GET", "/api/v1/apps", 401, token=viewer["token"])
+        assert main(["token", "revoke", "not-a-token"]) == 2
+        assert "token_id" in capsys.readouterr().err

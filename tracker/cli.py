@@ -58,10 +58,13 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     from tracker.domain.errors import DomainError
 
     tracker = bootstrap(settings)
+    service = tracker.catalog_service
     try:
-        token = tracker.catalog_service.issue_token(
-            role=args.role, partner_id=args.partner, label=args.label
-        )
+        if args.token_command == "revoke":
+            service.revoke_token(args.token_id)
+            print(f"revoked {args.token_id}")
+            return 0
+        token = service.issue_token(role=args.role, partner_id=args.partner, label=args.label)
     except DomainError as e:
         print(f"error: {e.field}: {e.detail}", file=sys.stderr)
         return 2
@@ -109,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--role", choices=["admin", "viewer", "partner"], required=True)
     create.add_argument("--partner", help="partner id (partner tokens)")
     create.add_argument("--label", default="cli")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by its id (GET /api/v1/tokens)")
+    revoke.add_argument("token_id")
     replay = sub.add_parser("replay", help="rebuild every projection and compare with the live one")
     replay.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

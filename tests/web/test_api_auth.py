@@ -191,3 +191,65 @@ async def test_the_admin_token_from_settings_is_registered_once(settings: Any) -
             assert tracker.catalog.token(hash_token(ADMIN_TOKEN)).role == "admin"
         finally:
             tracker.close()
+
+
+async def test_tokens_are_listed_without_secrets_and_can_be_revoked(client: Any) -> None:
+    with trio.fail_after(10):
+        partner = await create_partner(client)
+        _, viewer = await call(
+            client, "POST", "/api/v1/tokens", json={"role": "viewer", "label": "bi"}, expect=201
+        )
+        _, scoped = await call(
+            client,
+            "POST",
+            "/api/v1/tokens",
+            json={"role": "partner", "partner_id": partner["id"], "label": "net"},
+            expect=201,
+        )
+        _, listing = await call(client, "GET", "/api/v1/tokens", expect=200)
+        by_id = {t["id"]: t for t in listing["tokens"]}
+        assert by_id[viewer["id"]]["role"] == "viewer"
+        assert by_id[viewer["id"]]["label"] == "bi"
+        assert by_id[scoped["id"]]["partner_id"] == partner["id"]
+        assert not any(t["revoked"] for t in listing["tokens"])
+        assert len(listing["tokens"]) == 3  # with the fixture's admin token
+        body = str(listing)
+        assert viewer["token"] not in body and scoped["token"] not in body
+        # Only an admin sees the inventory.
+        await error(client, "GET", "/api/v1/tokens", 403, token=viewer["token"])
+        await error(client, "GET", "/api/v1/tokens", 403, token=scoped["token"])
+
+        await call(client, "DELETE", f"/api/v1/tokens/{viewer['id']}", expect=204)
+        data = await error(client, "GET", "/api/v1/apps", 401, token=viewer["token"])
+        assert data["detail"].startswith("Authorization:")
+        await call(client, "GET", "/api/v1/campaigns", token=scoped["token"], expect=200)
+        await call(client, "DELETE", f"/api/v1/tokens/{viewer['id']}", expect=204)  # again
+        _, listing = await call(client, "GET", "/api/v1/tokens", expect=200)
+        revoked = [t["id"] for t in listing["tokens"] if t["revoked"]]
+        assert revoked == [viewer["id"]]
+
+        data = await error(client, "DELETE", f"/api/v1/tokens/{partner['id']}", 404)
+        assert data["detail"].startswith("token_id:")
+        data = await error(client, "DELETE", "/api/v1/tokens/not-a-uuid", 404)
+        assert data["detail"].startswith("token_id:")
+
+
+async def test_a_revoked_admin_token_is_not_revived_by_the_environment(
+    client: Any, tracker: Any, settings: Any
+) -> None:
+    with trio.fail_after(10):
+        _, listing = await call(client, "GET", "/api/v1/tokens", expect=200)
+        (admin,) = listing["tokens"]
+        _, other = await call(client, "POST", "/api/v1/tokens", json={"role": "admin"}, expect=201)
+        await call(client, "DELETE", f"/api/v1/tokens/{admin['id']}", expect=204)
+        await error(client, "GET", "/api/v1/apps", 401)
+        # A restart registers TRACKER_ADMIN_TOKEN only if it was never known.
+        again = bootstrap(settings)
+        try:
+            known = again.catalog_service.ensure_token(ADMIN_TOKEN, role="admin", label="env")
+            assert known is False
+            again.refresh_directory()
+            assert again.catalog.token(hash_token(ADMIN_TOKEN)).revoked
+        finally:
+            again.close()
+        await call(client, "GET", "/api/v1/apps", token=other["token"], expect=200)

@@ -303,6 +303,14 @@ class CatalogService:
         )
         return token
 
+    def revoke_token(self, token_id: str) -> ApiToken:
+        """Revoke a token for good; revoking a revoked token changes nothing."""
+        token: ApiToken = self._load(ApiToken, "token_id", token_id)
+        if not token.revoked:
+            token.revoke()
+            self._save(token)
+        return token
+
     def ensure_token(self, token: str, *, role: str, label: str) -> bool:
         """Register a known token (``TRACKER_ADMIN_TOKEN``) once; True when it was new."""
         token_hash = hash_token(token)

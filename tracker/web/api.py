@@ -12,8 +12,9 @@ from quart import Blueprint, Response, current_app
 from quart_schema import validate_querystring
 
 from tracker.bootstrap import Tracker
-from tracker.domain.catalog import STANDARD_TRAFFIC_TYPES
+from tracker.domain.catalog import STANDARD_TRAFFIC_TYPES, ApiToken
 from tracker.domain.errors import Forbidden, NotFound
+from tracker.services.catalog import hash_token
 from tracker.web import present
 from tracker.web.auth import current_principal, requires
 from tracker.web.responses import json_response
@@ -443,7 +444,33 @@ async def create_token(data: TokenIn) -> Response:
     """Issue an API token; it is shown once and stored hashed."""
     token = await _write(_tracker().catalog_service.issue_token, **_fields(data))
     partner_id = data.partner_id if data.role == "partner" else None
-    return json_response({"token": token, "role": data.role, "partner_id": partner_id}, 201)
+    return json_response(
+        {
+            "id": str(ApiToken.create_id(hash_token(token))),
+            "token": token,
+            "role": data.role,
+            "partner_id": partner_id,
+            "label": data.label,
+        },
+        201,
+    )
+
+
+@api.get("/tokens")
+@requires("read")
+async def list_tokens() -> Response:
+    """Every token issued, revoked ones included (admin only); never the token itself."""
+    if current_principal().role != "admin":
+        raise Forbidden("Authorization", "only an admin token lists tokens")
+    return json_response({"tokens": [present.token(t) for t in _tracker().catalog.tokens()]})
+
+
+@api.delete("/tokens/<token_id>")
+@requires("write")
+async def revoke_token(token_id: str) -> Response:
+    """Revoke a token: from now on it answers 401. Revoking it again changes nothing."""
+    await _write(_tracker().catalog_service.revoke_token, token_id)
+    return Response(b"", status=204)
 
 
 # event history for auditors

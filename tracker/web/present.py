@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.domain.catalog import (
+    ApiToken,
     App,
     Campaign,
     Correction,
@@ -143,4 +144,17 @@ def postback(p: Postback) -> dict[str, Any]:
         "url": p.url,
         "body": p.body,
         "created_at": p.created_on,
+    }
+
+
+def token(t: ApiToken) -> dict[str, Any]:
+    """A token's record; the token itself is never stored, so never shown again."""
+    return {
+        "id": str(t.id),
+        "role": t.role,
+        "partner_id": t.partner_id,
+        "label": t.label,
+        "revoked": t.revoked,
+        "created_at": t.created_on,
+        "updated_at": t.modified_on,
     }
