@@ -132,6 +132,41 @@ async def test_tariffs_of_every_model(client: Any) -> None:
         assert got["tariffs"] == created
 
 
+async def test_a_tariff_is_ended_and_keeps_its_rate(client: Any) -> None:
+    with trio.fail_after(10):
+        campaign = await create_campaign(client)
+        path = f"/api/v1/campaigns/{campaign['id']}/tariffs"
+        body = {"model": "cpc", "rate": "0.10", "currency": "USD", "starts_on": "2026-01-01"}
+        _, open_ended = await call(client, "POST", path, json=body, expect=201)
+        _, other = await call(client, "POST", path, json=body | {"rate": "0.20"}, expect=201)
+        assert open_ended["ends_on"] is None
+        _, ended = await call(
+            client, "PATCH", f"{path}/{open_ended['id']}", json={"ends_on": "2026-03-31"}
+        )
+        assert ended == open_ended | {"ends_on": "2026-03-31"}
+        _, listing = await call(client, "GET", path, expect=200)
+        assert listing["tariffs"] == [ended, other]
+        # A one-day tariff is allowed; before its start is not, nor any other field.
+        await call(client, "PATCH", f"{path}/{other['id']}", json={"ends_on": "2026-01-01"})
+        cases = [
+            ({"ends_on": "2025-12-31"}, 400, "ends_on"),
+            ({"ends_on": "2026-02-30"}, 400, "ends_on"),
+            ({}, 400, "ends_on"),
+            ({"ends_on": "2026-05-01", "rate": "9"}, 400, "rate"),
+        ]
+        for patch, status, field in cases:
+            data = await error(client, "PATCH", f"{path}/{ended['id']}", status, json=patch)
+            assert data["detail"].startswith(f"{field}:"), (patch, data)
+        data = await error(client, "PATCH", f"{path}/nope", 404, json={"ends_on": "2026-05-01"})
+        assert data["detail"].startswith("tariff_id:")
+        missing = "/api/v1/campaigns/00000000-0000-0000-0000-000000000000/tariffs/x"
+        await error(client, "PATCH", missing, 404, json={"ends_on": "2026-05-01"})
+        _, listing = await call(client, "GET", path, expect=200)
+        assert listing["tariffs"][0] == ended
+        _, history = await call(client, "GET", "/api/v1/events?stream=catalog", expect=200)
+        assert [e["type"] for e in history["events"]].count("Campaign.TariffEnded") == 2
+
+
 async def test_bad_tariffs_name_their_field_and_add_nothing(client: Any) -> None:
     with trio.fail_after(10):
         campaign = await create_campaign(client)

@@ -15,7 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
-from tracker.domain.errors import DomainError
+from tracker.domain.errors import DomainError, NotFound
 from tracker.domain.rules import (
     check_currency,
     check_date_range,
@@ -393,6 +393,22 @@ class Campaign(Aggregate):
     @event("TariffAdded")
     def _tariff_added(self, tariff: dict[str, Any]) -> None:
         self.tariffs = [*self.tariffs, tariff]
+
+    def end_tariff(self, tariff_id: str, ends_on: date) -> dict[str, Any]:
+        """Set the last day (inclusive) a tariff applies; its rate and start stay as they
+        were, so cost already reported for earlier days does not change."""
+        found = [t for t in self.tariffs if t["id"] == tariff_id]
+        if not found:
+            raise NotFound("tariff_id", f"no such tariff on this campaign: {tariff_id}")
+        check_date_range("starts_on", found[0]["starts_on"], "ends_on", ends_on)
+        self._tariff_ended(tariff_id=tariff_id, ends_on=ends_on)
+        return next(t for t in self.tariffs if t["id"] == tariff_id)
+
+    @event("TariffEnded")
+    def _tariff_ended(self, tariff_id: str, ends_on: date) -> None:
+        self.tariffs = [
+            {**t, "ends_on": ends_on} if t["id"] == tariff_id else t for t in self.tariffs
+        ]
 
 
 class TrackingLink(Aggregate):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -196,6 +197,12 @@ class CatalogService:
         campaign.add_tariff(tariff)
         self._save(campaign)
         return campaign.tariffs[-1]
+
+    def end_tariff(self, campaign_id: str, tariff_id: str, *, ends_on: date) -> dict[str, Any]:
+        campaign: Campaign = self._load(Campaign, "campaign_id", campaign_id)
+        tariff = campaign.end_tariff(tariff_id, ends_on)
+        self._save(campaign)
+        return tariff
 
     # links
     def create_link(

@@ -34,6 +34,7 @@ from tracker.web.schemas import (
     PostbackPatch,
     SendingIn,
     TariffIn,
+    TariffPatch,
     TokenIn,
     TrafficTypeIn,
     validate_body,
@@ -271,6 +272,18 @@ async def add_tariff(campaign_id: str, data: TariffIn) -> Response:
     _campaign_or_404(campaign_id)
     tariff = await _write(_tracker().catalog_service.add_tariff, campaign_id, **_fields(data))
     return json_response(present.tariff(tariff), 201)
+
+
+@api.patch("/campaigns/<campaign_id>/tariffs/<tariff_id>")
+@requires("write")
+@validate_body(TariffPatch)
+async def end_tariff(campaign_id: str, tariff_id: str, data: TariffPatch) -> Response:
+    """End a tariff: ``ends_on`` is the last day (inclusive) it applies. Rates never change;
+    to change a rate, end the tariff and add a new one."""
+    tariff = await _write(
+        _tracker().catalog_service.end_tariff, campaign_id, tariff_id, ends_on=data.ends_on
+    )
+    return json_response(present.tariff(tariff))
 
 
 @api.get("/campaigns/<campaign_id>/tariffs")

@@ -146,6 +146,10 @@ class TariffIn(Struct, forbid_unknown_fields=True):
     percent: Money | None = None
 
 
+class TariffPatch(Struct, forbid_unknown_fields=True):
+    ends_on: date
+
+
 class CorrectionIn(Struct, forbid_unknown_fields=True):
     app_id: str
     amount: Money
