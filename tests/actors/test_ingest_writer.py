@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 
 import trio
 import trio.testing
@@ -68,6 +68,16 @@ def _event() -> StoredEvent:
     return StoredEvent(_ids(), 1, "tracker.domain.ingest:ClickRecorded", b"\x80")
 
 
+@asynccontextmanager
+async def running(writer: IngestWriterActor):
+    """The writer running in a nursery (handed out for helpers); closed at the end."""
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(writer.run)
+            yield nursery
+            writer.close()
+
+
 async def test_many_writers_share_few_commits(tmp_path, autojump_clock):
     app = RecordingApp(tmp_path)
     committed = []
@@ -79,13 +89,9 @@ async def test_many_writers_share_few_commits(tmp_path, autojump_clock):
         run_sync=inline,
         on_committed=lambda: committed.append(1),
     )
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(writer.run)
-            async with trio.open_nursery() as clients:
-                for _ in range(120):
-                    clients.start_soon(writer.write, _event())
-            writer.close()
+    async with running(writer), trio.open_nursery() as clients:
+        for _ in range(120):
+            clients.start_soon(writer.write, _event())
     assert sum(app.inserts) == 120
     assert app.inserts == [50, 50, 20]
     assert len(committed) == 3
@@ -97,13 +103,10 @@ async def test_a_lone_event_commits_as_soon_as_the_loop_is_idle(tmp_path, autoju
     writer = IngestWriterActor(
         app, queue_size=8, batch_max=100, batch_latency_ms=20, run_sync=inline
     )
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(writer.run)
-            start = trio.current_time()
-            await writer.write(_event())
-            waited = trio.current_time() - start
-            writer.close()
+    async with running(writer):
+        start = trio.current_time()
+        await writer.write(_event())
+        waited = trio.current_time() - start
     assert app.inserts == [1]
     assert waited == 0
 
@@ -120,15 +123,12 @@ async def test_a_busy_loop_holds_a_batch_open_at_most_the_latency_bound(tmp_path
         app, queue_size=8, batch_max=100, batch_latency_ms=20, run_sync=inline
     )
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(writer.run)
-            await nursery.start(_busy)
-            start = trio.current_time()
-            await writer.write(_event())
-            waited = trio.current_time() - start
-            writer.close()
-            nursery.cancel_scope.cancel()
+    async with running(writer) as nursery:
+        await nursery.start(_busy)
+        start = trio.current_time()
+        await writer.write(_event())
+        waited = trio.current_time() - start
+        nursery.cancel_scope.cancel()
     assert app.inserts == [1]
     # Never idle, so the commit waited for the bound, and not much longer.
     assert 0.02 <= waited < 1
@@ -139,14 +139,11 @@ async def test_an_idle_loop_commits_on_the_loop_a_busy_one_in_a_worker_thread(tm
     writer = IngestWriterActor(
         app, queue_size=8, batch_max=100, batch_latency_ms=20, inline_when_idle=True
     )
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(writer.run)
-            await writer.write(_event())
-            await nursery.start(_busy)
-            await writer.write(_event())
-            writer.close()
-            nursery.cancel_scope.cancel()
+    async with running(writer) as nursery:
+        await writer.write(_event())
+        await nursery.start(_busy)
+        await writer.write(_event())
+        nursery.cancel_scope.cancel()
     loop_thread = threading.get_ident()
     assert app.inserts == [1, 1]
     assert app.threads[0] == loop_thread
@@ -156,11 +153,8 @@ async def test_an_idle_loop_commits_on_the_loop_a_busy_one_in_a_worker_thread(tm
 async def test_without_inline_commits_every_commit_goes_to_a_worker_thread(tmp_path):
     app = RecordingApp(tmp_path)
     writer = IngestWriterActor(app, queue_size=8, batch_max=100, batch_latency_ms=20)
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(writer.run)
-            await writer.write(_event())
-            writer.close()
+    async with running(writer):
+        await writer.write(_event())
     assert app.inserts == [1]
     assert app.threads[0] != threading.get_ident()
 
@@ -176,13 +170,9 @@ async def test_writers_arriving_while_the_loop_is_busy_share_one_commit(tmp_path
             await trio.lowlevel.checkpoint()
         await writer.write(_event())
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(writer.run)
-            async with trio.open_nursery() as clients:
-                for i in range(16):
-                    clients.start_soon(request, i * 3)
-            writer.close()
+    async with running(writer), trio.open_nursery() as clients:
+        for i in range(16):
+            clients.start_soon(request, i * 3)
     assert app.inserts == [16]
 
 
@@ -190,13 +180,10 @@ async def test_write_returns_only_after_the_commit(tmp_path):
     app = RecordingApp(tmp_path)
     writer = IngestWriterActor(app, queue_size=8, batch_max=10, batch_latency_ms=0)
     event = _event()
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(writer.run)
-            await writer.write(event)
-            # Durable before write() returned: a fresh reader sees it.
-            assert app.app.recorder.select_events(event.originator_id)
-            writer.close()
+    async with running(writer):
+        await writer.write(event)
+        # Durable before write() returned: a fresh reader sees it.
+        assert app.app.recorder.select_events(event.originator_id)
 
 
 async def test_bounded_inbox_applies_backpressure(tmp_path, autojump_clock):
@@ -228,13 +215,9 @@ async def test_failed_commit_fails_every_waiting_write(tmp_path, autojump_clock)
         except WriteFailed:
             failures.append(1)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(writer.run)
-            async with trio.open_nursery() as clients:
-                for _ in range(3):
-                    clients.start_soon(write)
-            writer.close()
+    async with running(writer), trio.open_nursery() as clients:
+        for _ in range(3):
+            clients.start_soon(write)
     assert failures == [1, 1, 1]
 
 
