@@ -7,14 +7,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
-from uuid import UUID
 
 import trio
 import trio.testing
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from tracker.application import TrackerApplication
+from tracker.ingest.store import insert_stored_events
 
 log = logging.getLogger(__name__)
 
@@ -140,24 +139,3 @@ class IngestWriterActor:
         self._closed = True
         self._arrived.unpark_all()
         self._room.unpark_all()
-
-
-def insert_stored_events(app: TrackerApplication, events: list[StoredEvent]) -> None:
-    """Insert events in one transaction. On SQLite, one ``executemany`` of the recorder's own
-    statement: its ``insert_events`` runs one statement per event to collect notification
-    ids, which a batch of new touchpoints does not need."""
-    recorder = app.recorder
-    if type(recorder) is not SQLiteApplicationRecorder:
-        recorder.insert_events(events)
-        return
-    rows = [
-        (
-            e.originator_id.hex if isinstance(e.originator_id, UUID) else e.originator_id,
-            e.originator_version,
-            e.topic,
-            e.state,
-        )
-        for e in events
-    ]
-    with recorder.datastore.transaction(commit=True) as cursor:
-        cursor.executemany(recorder.insert_events_statement, rows)

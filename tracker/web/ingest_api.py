@@ -23,6 +23,7 @@ from tracker.domain.errors import Conflict, Forbidden, NotFound
 from tracker.domain.ingest import SdkEventReceived
 from tracker.ingest.export import KINDS, RawFilter, line_writer, parse_bound
 from tracker.ingest.sdk import BatchOut, EventIn, S2sBatchIn, S2sQuery, SdkBatchIn, build_events
+from tracker.ingest.store import stored_originator_ids
 from tracker.web.auth import Unauthorized, current_principal, requires
 from tracker.web.responses import error_response, json_response
 from tracker.web.schemas import RawQuery, validate_body
@@ -100,7 +101,8 @@ def store_new_events(app: Application, events: Sequence[SdkEventReceived]) -> li
     insert fails whole and the check runs again."""
     first = first_occurrences(events)
     for _ in range(5):
-        new = [i for oid, i in first.items() if not app.recorder.select_events(oid, limit=1)]
+        stored = stored_originator_ids(app, first)
+        new = [i for oid, i in first.items() if oid not in stored]
         if not new:
             return []
         try:

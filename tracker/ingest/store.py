@@ -1,0 +1,64 @@
+"""Batch reads and writes of the ingest stream that eventsourcing's recorders only offer one
+event at a time: inserting a batch of new touchpoints (no notification ids wanted back) and
+finding which of many event ids are stored already. Same tables, same rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+# SQLite's default limit on host parameters in one statement is 999 (32,766 since 3.32).
+_SQLITE_IDS_PER_QUERY = 500
+
+
+def _hex(originator_id: UUID | str) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else originator_id
+
+
+def insert_stored_events(app: Application, events: list[StoredEvent]) -> None:
+    """Insert events in one transaction. On SQLite, one ``executemany`` of the recorder's own
+    statement: its ``insert_events`` runs one statement per event to collect notification
+    ids, which a batch of new touchpoints does not need."""
+    recorder = app.recorder
+    if type(recorder) is not SQLiteApplicationRecorder:
+        recorder.insert_events(events)
+        return
+    rows = [(_hex(e.originator_id), e.originator_version, e.topic, e.state) for e in events]
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.executemany(recorder.insert_events_statement, rows)
+
+
+def stored_originator_ids(app: Application, ids: Iterable[UUID]) -> set[UUID]:
+    """Which of ``ids`` have at least one stored event: one query on SQLite and PostgreSQL
+    instead of one ``select_events`` per id."""
+    wanted = list(dict.fromkeys(ids))
+    recorder = app.recorder
+    if type(recorder) is SQLiteApplicationRecorder:
+        found: set[UUID] = set()
+        with recorder.datastore.transaction(commit=False) as cursor:
+            for start in range(0, len(wanted), _SQLITE_IDS_PER_QUERY):
+                chunk = [_hex(i) for i in wanted[start : start + _SQLITE_IDS_PER_QUERY]]
+                cursor.execute(
+                    f"SELECT DISTINCT originator_id FROM {recorder.events_table_name} "
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update(UUID(row["originator_id"]) for row in cursor.fetchall())
+        return found
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = SQL(
+            "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"
+        ).format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(statement, (wanted,))
+            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
+    return {i for i in wanted if recorder.select_events(i, limit=1)}
