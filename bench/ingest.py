@@ -5,6 +5,7 @@ rounds, so that a drift in the (virtual) machine's speed hits both alike. Prints
 p50, p99, CPU per request and b/a.
 
     .venv/bin/python -m bench.ingest [--rounds 15] [--duration 2] [--connections 16,64] [--serve]
+                                     [--server-core 0] [--wrk-core 1]
 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``) and ``taskset`` (util-linux).
 """
@@ -50,9 +51,12 @@ def wait_ready(url: str) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
+CORES = {"server": "0", "wrk": "1"}
+
+
 def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        ["taskset", "-c", "0", *args],
+        ["taskset", "-c", CORES["server"], *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -86,7 +90,7 @@ def wrk(url: str, connections: int, duration: int, pid: int) -> dict[str, float]
         [
             "taskset",
             "-c",
-            "1",
+            CORES["wrk"],
             "wrk",
             "-t",
             "2",
@@ -201,7 +205,10 @@ def main() -> int:
         help="also measure `tracker serve` (web and worker roles in one process, so the "
         "projections reading every click share the core)",
     )
+    parser.add_argument("--server-core", default="0", help="the core the servers run on")
+    parser.add_argument("--wrk-core", default="1", help="the core wrk runs on")
     args = parser.parse_args()
+    CORES.update(server=args.server_core, wrk=args.wrk_core)
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             print(f"{tool} is required: apt-get install -y {tool}", file=sys.stderr)
@@ -209,7 +216,7 @@ def main() -> int:
     connections = [int(c) for c in args.connections.split(",")]
     print(
         f"{args.rounds} rounds of wrk {args.duration}s per server and load, the servers' order "
-        "alternating; servers on core 0, wrk on core 1"
+        f"alternating; servers on core {args.server_core}, wrk on core {args.wrk_core}"
     )
     print(
         "ingest settings:", {k: v for k, v in os.environ.items() if k.startswith("TRACKER_INGEST")}
