@@ -16,6 +16,7 @@ from tracker.application import (
     open_applications,
     postgres_env,
 )
+from tracker.ingest.geo import CountryOf, country_lookup
 from tracker.plugin_manager import build_plugin_manager, plugin_partners
 from tracker.plugin_types import PartnerSpec
 from tracker.projections.base import (
@@ -51,6 +52,11 @@ class Tracker:
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.directory.rows(CatalogProjection.name))
         self.catalog_service = CatalogService(self.catalog_app, self.catalog, self.partners)
+
+    @property
+    def country_of(self) -> CountryOf:
+        """IP address -> country code; the data loads on first use (web processes)."""
+        return country_lookup()
 
     @property
     def catalog_app(self) -> CatalogApplication:

@@ -45,6 +45,7 @@ def test_stored_touch_restores_as_the_domain_event(tmp_path, cipher, click):
         s2s=False,
         target_url="https://example.com/" if click else None,
         click=click,
+        country="DE",
     )
     stored = TouchEncoder(app.mapper).stored(event_id, state, click=click)
     app.recorder.insert_events([stored])
@@ -69,6 +70,7 @@ def test_stored_touch_restores_as_the_domain_event(tmp_path, cipher, click):
         params={"clickId": "7"},
         malformed={"mt_idfa": "not a UUID: 'bad'"},
         s2s=False,
+        country="DE",
     )
     if click:
         fields["target_url"] = "https://example.com/"
@@ -78,6 +80,30 @@ def test_stored_touch_restores_as_the_domain_event(tmp_path, cipher, click):
     # The same bytes the library's own mapper writes (without a cipher, which is randomised).
     if not cipher:
         assert app.mapper.to_stored_event(expected).state == stored.state
+    app.close()
+
+
+def test_a_touch_stored_before_the_country_field_reads_none(tmp_path):
+    app = _app(tmp_path, cipher=False)
+    state = touch_state(
+        timestamp=TS,
+        link=LINK,
+        partner_id=None,
+        platform=None,
+        ip="8.8.8.8",
+        ua=None,
+        touch=parse_touch(b""),
+        s2s=False,
+        target_url="https://example.com/",
+        click=True,
+    )
+    del state["country"]  # the shape written by earlier versions
+    event_id = IdFactory()()
+    app.recorder.insert_events([TouchEncoder(app.mapper).stored(event_id, state, click=True)])
+    (n,) = app.recorder.select_notifications(start=1, limit=10)
+    event = app.mapper.to_domain_event(n)
+    assert event.country is None
+    assert event.ip == "8.8.8.8"
     app.close()
 
 

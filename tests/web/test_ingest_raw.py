@@ -136,3 +136,41 @@ async def test_raw_export_pages_through_many_rows(tracker, monkeypatch):
             r = await client.get("/api/v1/raw/clicks", headers=auth())
             subs = [json.loads(x)["subids"]["sub1"] for x in r.text.splitlines()]
             assert subs == [str(i) for i in range(30)]
+
+
+async def test_clicks_impressions_and_events_carry_the_country_of_their_ip(tracker):
+    with trio.fail_after(15):
+        async with served(tracker) as (client, _):
+            links = await setup_links(client)
+            code = links["regular"]
+            # A partner's server reports the user's IP (S2S); a browser's own IP is the peer's.
+            await client.get(f"/c/{code}?mt_no_redirect=1&mt_ip=77.88.55.60")
+            await client.get(f"/c/{code}?mt_no_redirect=1&mt_ip=2001:4860:4860::8888")
+            await client.get(f"/c/{code}")  # from 203.0.113.7, the test client: no country
+            await client.get(f"/i/{code}?mt_no_redirect=1&mt_ip=8.8.8.8")
+            key = links["app"]["sdk_key"]
+            batch = {
+                "events": [
+                    {
+                        "event_id": "e-1",
+                        "type": "launch",
+                        "device": {"gaid": "38400000-8cf0-11bd-b23e-10b96e40000d"},
+                        "ip": "8.8.8.8",
+                    },
+                    {
+                        "event_id": "e-2",
+                        "type": "launch",
+                        "device": {"gaid": "38400000-8cf0-11bd-b23e-10b96e40000d"},
+                    },
+                ]
+            }
+            r = await client.post("/sdk/v1/events", json=batch, headers={"X-SDK-Key": key})
+            assert r.status_code == 200, r.text
+
+            r = await client.get("/api/v1/raw/clicks", headers=auth())
+            assert [json.loads(x)["country"] for x in r.text.splitlines()] == ["RU", "US", None]
+            r = await client.get("/api/v1/raw/impressions?format=csv", headers=auth())
+            (row,) = list(csv.DictReader(io.StringIO(r.text)))
+            assert row["country"] == "US"
+            r = await client.get("/api/v1/raw/events", headers=auth())
+            assert [json.loads(x)["country"] for x in r.text.splitlines()] == ["US", None]

@@ -52,11 +52,13 @@ class TouchpointRecorded(DomainEvent):
 @dataclass(frozen=True)
 class ClickRecorded(TouchpointRecorded):
     target_url: str | None
+    # From the IP at ingest; events stored before the field existed read None.
+    country: str | None = None
 
 
 @dataclass(frozen=True)
 class ImpressionRecorded(TouchpointRecorded):
-    pass
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class SdkEventReceived(DomainEvent):
     currency: str | None
     params: dict[str, str]
     source: str
+    country: str | None = None
 
     @staticmethod
     def id_for(app_id: str, event_id: str) -> UUID:

@@ -104,6 +104,7 @@ def touch_record(event: TouchpointRecorded) -> dict[str, Any]:
         "params": event.params,
         "malformed": event.malformed,
         "s2s": event.s2s,
+        "country": event.country,
     }
     if isinstance(event, ClickRecorded):
         record["target_url"] = event.target_url
@@ -127,6 +128,7 @@ def event_record(event: SdkEventReceived) -> dict[str, Any]:
         "currency": event.currency,
         "params": event.params,
         "source": event.source,
+        "country": event.country,
     }
 
 
@@ -146,6 +148,7 @@ def csv_columns(kind: str) -> list[str]:
             *["event_id", "id", "app_id", "type", "name", "ts", "received_ts"],
             *DEVICE_ID_FIELDS,
             *["instance_id", "ip", "ua", "referrer", "revenue", "currency", "source", "params"],
+            "country",
         ]
     first = "click_id" if kind == "clicks" else "impression_id"
     tail = ["target_url"] if kind == "clicks" else []
@@ -159,6 +162,7 @@ def csv_columns(kind: str) -> list[str]:
         *tail,
         "params",
         "malformed",
+        "country",
     ]
 
 

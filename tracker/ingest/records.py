@@ -53,6 +53,7 @@ def touch_state(
     s2s: bool,
     target_url: str | None,
     click: bool,
+    country: str | None = None,
 ) -> dict[str, Any]:
     """The event's fields minus originator id/version, with Decimals as msgpack extensions."""
     cost = touch.cost
@@ -76,6 +77,7 @@ def touch_state(
     }
     if click:
         state["target_url"] = target_url
+    state["country"] = country  # field order as in the event class: the same bytes
     return state
 
 

@@ -7,6 +7,7 @@ index and field (``events[3].device.gaid: not a UUID``), before anything is stor
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -133,6 +134,7 @@ def build_events(
     source: str,
     ip: str | None,
     ua: str | None,
+    country_of: Callable[[str | None], str | None] = lambda ip: None,
 ) -> list[SdkEventReceived]:
     """Validate every event and build the domain events; raises DomainError naming
     ``events[i].field`` for the first invalid one."""
@@ -186,6 +188,7 @@ def build_events(
                 currency=e.currency if revenue is not None else None,
                 params=dict(e.params),
                 source=source,
+                country=country_of(event_ip),
             )
         )
     return events

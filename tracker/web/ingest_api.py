@@ -118,7 +118,13 @@ async def _ingest(
 ) -> Response:
     tracker = _tracker()
     events = build_events(
-        batch, app_id=app_id, received=tracker.clock(), source=source, ip=ip, ua=ua
+        batch,
+        app_id=app_id,
+        received=tracker.clock(),
+        source=source,
+        ip=ip,
+        ua=ua,
+        country_of=tracker.country_of,
     )
     app = tracker.applications["ingest"]
     new = await trio.to_thread.run_sync(
