@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -181,20 +181,30 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+JSONL_CONTENT_TYPE = "application/x-ndjson"
+
+
+def csv_lines(columns: list[str]) -> tuple[str, Callable[[Mapping[str, Any]], str]]:
+    """``(header line, row -> one CSV line)``: cells by column name, missing ones empty, other
+    keys ignored; one reused buffer, so a streamed export formats line by line."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    header = buffer.getvalue()
+
+    def line(row: Mapping[str, Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        return buffer.getvalue()
+
+    return header, line
+
+
 def line_writer(kind: str, fmt: str) -> tuple[str, str, Callable[[Any], str]]:
     """``(content type, header text, event -> one line of text)`` for a format."""
     if fmt == "jsonl":
-        return "application/x-ndjson", "", lambda e: _json.encode(record_of(e)).decode() + "\n"
-    columns = csv_columns(kind)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\r\n")
-
-    def line(event: Any) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(_flat(record_of(event)))
-        return buffer.getvalue()
-
-    writer.writeheader()
-    header = buffer.getvalue()
-    return "text/csv; charset=utf-8", header, line
+        return JSONL_CONTENT_TYPE, "", lambda e: _json.encode(record_of(e)).decode() + "\n"
+    header, row_line = csv_lines(csv_columns(kind))
+    return CSV_CONTENT_TYPE, header, lambda e: row_line(_flat(record_of(e)))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -17,7 +15,7 @@ from quart_schema import validate_querystring
 from tracker.domain.attribution import span
 from tracker.domain.errors import DomainError, NotFound
 from tracker.domain.ingest import DEVICE_ID_FIELDS
-from tracker.ingest.export import parse_bound
+from tracker.ingest.export import CSV_CONTENT_TYPE, JSONL_CONTENT_TYPE, csv_lines, parse_bound
 from tracker.projections.installs import ATTRIBUTION_FIELDS, INSTALL_FIELDS
 from tracker.projections.touchpoints import ts_key
 from tracker.services.attribution import AttributionService
@@ -171,23 +169,17 @@ async def _export(kind: str, query: RawQuery) -> Response:
 
     fields = INSTALL_FIELDS if kind == "installs" else ATTRIBUTION_FIELDS
     if query.format == "jsonl":
-        content_type, header = "application/x-ndjson", ""
+        content_type, header = JSONL_CONTENT_TYPE, ""
 
         def line(record: dict[str, Any]) -> str:
             return _jsonl({f: record.get(f) for f in fields})
 
     else:
-        content_type = "text/csv; charset=utf-8"
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(fields)
-        header = buffer.getvalue()
+        content_type = CSV_CONTENT_TYPE
+        header, row_line = csv_lines(fields)
 
         def line(record: dict[str, Any]) -> str:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow([_csv_cell(record.get(f)) for f in fields])
-            return buffer.getvalue()
+            return row_line({f: _csv_cell(record.get(f)) for f in fields})
 
     prefix = "installs/" if kind == "installs" else "attribution/"
     lo = ts_key(start) if start else ""
