@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from statistics import median
 
 import httpx
 
@@ -124,10 +126,19 @@ def wrk(url: str, connections: int, duration: int, pid: int) -> dict[str, float]
 class Server:
     """One server under test, started once and kept running for every round."""
 
-    def __init__(self, name: str, process: subprocess.Popen, url: str, cleanup=None) -> None:
+    def __init__(
+        self,
+        name: str,
+        process: subprocess.Popen,
+        url: str,
+        *,
+        base: str = "",
+        cleanup: Callable[[], None] | None = None,
+    ) -> None:
         self.name = name
         self.process = process
         self.url = url
+        self.base = base
         self.cleanup = cleanup
         self.runs: dict[int, list[dict[str, float]]] = {}
 
@@ -177,21 +188,19 @@ def start_tracker(name: str, command: str) -> Server:
         f"{base}/c/{link['code']}?mt_gaid=38400000-8cf0-11bd-b23e-10b96e40000d"
         "&mt_sub1=bench&clickId=12345"
     )
-    server = Server(name, process, url, lambda: shutil.rmtree(data_dir, ignore_errors=True))
-    server.base = base  # type: ignore[attr-defined]
-    return server
+    return Server(
+        name,
+        process,
+        url,
+        base=base,
+        cleanup=lambda: shutil.rmtree(data_dir, ignore_errors=True),
+    )
 
 
 def stored_clicks(server: Server) -> int:
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    text = httpx.get(f"{server.base}/api/v1/raw/clicks", headers=auth, timeout=300).text  # type: ignore[attr-defined]
+    text = httpx.get(f"{server.base}/api/v1/raw/clicks", headers=auth, timeout=300).text
     return text.count("\n")
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def main() -> int:
