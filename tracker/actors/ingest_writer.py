@@ -74,8 +74,6 @@ class IngestWriterActor:
         self._closed = False
         self._arrived = trio.lowlevel.ParkingLot()
         self._room = trio.lowlevel.ParkingLot()
-        self.batches = 0
-        self.events = 0
 
     async def write(self, event: StoredEvent) -> None:
         """Store one event durably; raises WriteFailed when it could not be stored."""
@@ -124,8 +122,6 @@ class IngestWriterActor:
             batch.error = e
         batch.done.set()
         if batch.error is None:
-            self.batches += 1
-            self.events += len(batch.events)
             self._on_committed()
         if inline:
             await trio.lowlevel.checkpoint()

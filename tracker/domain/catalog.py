@@ -95,8 +95,11 @@ def _title(value: str) -> str:
 
 
 def _given(**values: Any) -> dict[str, Any]:
-    """The fields an update names (None means: leave as it is)."""
-    return {k: v for k, v in values.items() if v is not None}
+    """The fields an update names (None means: leave as it is), a title checked and trimmed."""
+    given = {k: v for k, v in values.items() if v is not None}
+    if "title" in given:
+        given["title"] = _title(given["title"])
+    return given
 
 
 def _record_changes(aggregate: Any, changes: dict[str, Any]) -> None:
@@ -161,8 +164,6 @@ class App(Aggregate):
         attribution: dict[str, Any] | None = None,
     ) -> None:
         changes = _given(title=title, store_url=store_url, bundle_id=bundle_id)
-        if "title" in changes:
-            changes["title"] = _title(title)
         if "store_url" in changes:
             check_url("store_url", changes["store_url"])
         if attribution is not None:
@@ -226,8 +227,6 @@ class Partner(Aggregate):
         params: dict[str, str] | None = None,
     ) -> None:
         clean = _given(title=title, utm_sources=utm_sources, macros=macros, params=params)
-        if "title" in clean:
-            clean["title"] = _title(clean["title"])
         if "utm_sources" in clean:
             clean["utm_sources"] = _utm_sources(clean["utm_sources"])
         _record_changes(self, clean)
@@ -377,8 +376,6 @@ class Campaign(Aggregate):
     ) -> None:
         """The campaign type is fixed at creation (preinstall attribution depends on it)."""
         clean = _given(title=title, traffic_type=traffic_type, partner_id=partner_id, status=status)
-        if "title" in clean:
-            clean["title"] = _title(clean["title"])
         if "status" in clean:
             _choice("status", clean["status"], CAMPAIGN_STATUSES)
         _record_changes(self, clean)
@@ -397,12 +394,15 @@ class Campaign(Aggregate):
     def end_tariff(self, tariff_id: str, ends_on: date) -> dict[str, Any]:
         """Set the last day (inclusive) a tariff applies; its rate and start stay as they
         were, so cost already reported for earlier days does not change."""
-        found = [t for t in self.tariffs if t["id"] == tariff_id]
-        if not found:
-            raise NotFound("tariff_id", f"no such tariff on this campaign: {tariff_id}")
-        check_date_range("starts_on", found[0]["starts_on"], "ends_on", ends_on)
+        check_date_range("starts_on", self._tariff(tariff_id)["starts_on"], "ends_on", ends_on)
         self._tariff_ended(tariff_id=tariff_id, ends_on=ends_on)
-        return next(t for t in self.tariffs if t["id"] == tariff_id)
+        return self._tariff(tariff_id)
+
+    def _tariff(self, tariff_id: str) -> dict[str, Any]:
+        for tariff in self.tariffs:
+            if tariff["id"] == tariff_id:
+                return tariff
+        raise NotFound("tariff_id", f"no such tariff on this campaign: {tariff_id}")
 
     @event("TariffEnded")
     def _tariff_ended(self, tariff_id: str, ends_on: date) -> None:
@@ -504,8 +504,6 @@ class TrackingLink(Aggregate):
     ) -> None:
         """Code, campaign, app, kind and attribution settings never change."""
         clean = _given(title=title, status=status, target_url=target_url, deep_link=deep_link)
-        if "title" in clean:
-            clean["title"] = _title(clean["title"])
         if "status" in clean:
             _choice("status", clean["status"], LINK_STATUSES)
         if "target_url" in clean:
@@ -636,8 +634,6 @@ class Postback(Aggregate):
         body: str | None = None,
     ) -> None:
         clean = _given(title=title, url=url, mode=mode, body=body)
-        if "title" in clean:
-            clean["title"] = _title(clean["title"])
         if "mode" in clean:
             _choice("mode", clean["mode"], ("attributed", "all"))
         if "url" in clean:

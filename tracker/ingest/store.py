@@ -13,9 +13,6 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-# SQLite's default limit on host parameters in one statement is 999 (32,766 since 3.32).
-_SQLITE_IDS_PER_QUERY = 500
-
 
 def _hex(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
@@ -40,17 +37,14 @@ def stored_originator_ids(app: Application, ids: Iterable[UUID]) -> set[UUID]:
     wanted = list(dict.fromkeys(ids))
     recorder = app.recorder
     if type(recorder) is SQLiteApplicationRecorder:
-        found: set[UUID] = set()
+        # One parameter per id: SQLite allows 32,766 (3.32 and later); a batch holds <= 100.
         with recorder.datastore.transaction(commit=False) as cursor:
-            for start in range(0, len(wanted), _SQLITE_IDS_PER_QUERY):
-                chunk = [_hex(i) for i in wanted[start : start + _SQLITE_IDS_PER_QUERY]]
-                cursor.execute(
-                    f"SELECT DISTINCT originator_id FROM {recorder.events_table_name} "
-                    f"WHERE originator_id IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-                found.update(UUID(row["originator_id"]) for row in cursor.fetchall())
-        return found
+            cursor.execute(
+                f"SELECT DISTINCT originator_id FROM {recorder.events_table_name} "
+                f"WHERE originator_id IN ({','.join('?' * len(wanted))})",
+                [_hex(i) for i in wanted],
+            )
+            return {UUID(row["originator_id"]) for row in cursor.fetchall()}
     if isinstance(recorder, PostgresApplicationRecorder):
         statement = SQL(
             "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"

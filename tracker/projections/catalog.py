@@ -143,8 +143,5 @@ class Catalog:
     def token(self, token_hash: str) -> ApiToken | None:
         return self._by("token_hash", token_hash, "token")
 
-    def token_by_id(self, id_: str) -> ApiToken | None:
-        return self._get("token", id_)
-
     def tokens(self) -> list[ApiToken]:
         return sorted(self._all("token"), key=lambda a: a.created_on)

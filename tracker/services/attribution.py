@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
@@ -202,14 +203,7 @@ class AttributionService:
             prior = device.prior()
             inactive = ev.event_ts - prior.last_activity
             if inactive > timedelta(days=settings.inactivity_window_days):
-                trigger = Trigger(
-                    id=str(ev.originator_id),
-                    type="launch",
-                    ts=ev.event_ts,
-                    app_id=ev.app_id,
-                    platform=platform,
-                    new_instance=False,
-                )
+                trigger = msgspec.structs.replace(trigger, type="launch", new_instance=False)
                 candidates = self._candidates(ev, keys, trigger, prior.last_activity)
                 decision = decide(trigger, candidates, prior, settings)
                 if decision.type != "none":
