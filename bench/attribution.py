@@ -200,7 +200,7 @@ def main() -> None:
         print(f"loaded in {time.perf_counter() - began:,.0f} s")
         print(f"peak RSS before the installs {peak_rss_mb():,.0f} MB")
 
-        service = AttributionService(tracker)
+        service = AttributionService(tracker.stores, tracker.catalog, tracker.views)
         # Time the durable save of each decision apart from finding and deciding, so the
         # figures show what the index costs and what the disk's fsync adds.
         saving = [0.0]

@@ -21,7 +21,7 @@ SDK_UA = "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 7 Build/UQ1A.240205.004)"
 class World:
     def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
-        self.ingest = tracker.applications["ingest"]
+        self.ingest = tracker.stores.ingest
 
     def app(self, platform: str = "android", **attribution: Any) -> str:
         app = self.tracker.catalog_service.register_app(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.bootstrap import Tracker, bootstrap
+from tracker.bootstrap import Role, Tracker, bootstrap, build_process
 from tracker.settings import Settings, load_settings
 
 ADMIN_TOKEN = "test-admin-token"
@@ -98,7 +98,7 @@ def tracker(settings: Settings, clock: FakeClock) -> Iterator[Tracker]:
 async def client(tracker: Tracker) -> AsyncIterator:
     from tracker.web.app import create_app
 
-    app = create_app(tracker)
+    app = create_app(build_process(tracker, Role.SERVE))
     async with app.test_app() as test_app:
         yield test_app.test_client()
 

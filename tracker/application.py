@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -40,13 +42,6 @@ class AttributionApplication(TrackerApplication):
     snapshotting_intervals: ClassVar = {Device: 50}
 
 
-APPLICATION_CLASSES: tuple[type[TrackerApplication], ...] = (
-    CatalogApplication,
-    IngestApplication,
-    AttributionApplication,
-)
-
-
 def postgres_env(settings: Settings) -> dict[str, str]:
     url = urlsplit(settings.database_url)
     if url.scheme not in ("postgres", "postgresql"):
@@ -79,9 +74,36 @@ def store_env(settings: Settings, name: str) -> dict[str, Any]:
     return env
 
 
-def open_applications(settings: Settings) -> dict[str, TrackerApplication]:
+@dataclass(frozen=True)
+class EventStores:
+    """The three event streams of one tracker, each its own eventsourcing Application."""
+
+    catalog: CatalogApplication
+    ingest: IngestApplication
+    attribution: AttributionApplication
+
+    def __iter__(self) -> Iterator[TrackerApplication]:
+        return iter((self.catalog, self.ingest, self.attribution))
+
+    def named(self, name: str) -> TrackerApplication:
+        """The stream an API client names (the event history, a projection's source)."""
+        for app in self:
+            if app.name == name:
+                return app
+        raise KeyError(name)
+
+    def close(self) -> None:
+        for app in self:
+            app.close()
+
+
+def open_event_stores(settings: Settings) -> EventStores:
     # Pass the env explicitly: eventsourcing also reads os.environ, which must not leak in.
-    return {
-        cls.name: cls(env={"PERSISTENCE_MODULE": "", **store_env(settings, cls.name)})
-        for cls in APPLICATION_CLASSES
-    }
+    def open_(cls: type[TrackerApplication]) -> Any:
+        return cls(env={"PERSISTENCE_MODULE": "", **store_env(settings, cls.name)})
+
+    return EventStores(
+        catalog=open_(CatalogApplication),
+        ingest=open_(IngestApplication),
+        attribution=open_(AttributionApplication),
+    )

@@ -1,4 +1,5 @@
-"""The composition root: the one place that builds the store, plugins, views and services."""
+"""The composition root: the one place that builds the store, plugins, views and services
+(``bootstrap``), and, per role, exactly the actors a process runs (``build_process``)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import pluggy
 
-from tracker.application import (
-    CatalogApplication,
-    TrackerApplication,
-    open_applications,
-    postgres_env,
-)
+from tracker.actors.attributor import AttributorActor
+from tracker.actors.directory import DirectoryActor
+from tracker.actors.ingest_writer import IngestWriterActor
+from tracker.actors.projector import ProjectorActor
+from tracker.actors.supervisor import Supervisor
+from tracker.application import EventStores, open_event_stores, postgres_env
 from tracker.ingest.geo import CountryOf, country_lookup
 from tracker.plugin_manager import build_plugin_manager, plugin_partners
 from tracker.plugin_types import PartnerSpec
@@ -30,18 +32,41 @@ from tracker.projections.base import (
 from tracker.projections.catalog import Catalog, CatalogProjection
 from tracker.projections.installs import InstallsProjection
 from tracker.projections.touchpoints import TouchpointProjection
+from tracker.services.attribution import AttributionService
 from tracker.services.catalog import CatalogService
+from tracker.services.ingest import IngestService
 from tracker.settings import Settings
+from tracker.web.touch import TouchHandler
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Role(StrEnum):
+    """What a process is for: ``tracker serve`` runs everything, ``tracker web`` (many of
+    them) answers HTTP, ``tracker worker`` (one) keeps the views and does once-only work."""
+
+    SERVE = "serve"
+    WEB = "web"
+    WORKER = "worker"
+
+    @property
+    def serves_http(self) -> bool:
+        return self is not Role.WORKER
+
+    @property
+    def owns_views(self) -> bool:
+        """Catches the persisted views up (the projector); a web process only reads them."""
+        return self is not Role.WEB
+
+
 @dataclass
 class Tracker:
+    """The services of one tracker and what they are built on; no actors, no tasks."""
+
     settings: Settings
-    applications: dict[str, TrackerApplication]
+    stores: EventStores
     views: ViewStore
     plugins: pluggy.PluginManager
     partners: dict[str, PartnerSpec]
@@ -51,30 +76,26 @@ class Tracker:
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.directory.rows(CatalogProjection.name))
-        self.catalog_service = CatalogService(self.catalog_app, self.catalog, self.partners)
+        self.catalog_service = CatalogService(self.stores.catalog, self.catalog, self.partners)
+        self.attribution = AttributionService(self.stores, self.catalog, self.views)
 
     @property
     def country_of(self) -> CountryOf:
         """IP address -> country code; the data loads on first use (web processes)."""
         return country_lookup()
 
-    @property
-    def catalog_app(self) -> CatalogApplication:
-        return self.applications["catalog"]  # type: ignore[return-value]
-
     def refresh_directory(self) -> int:
         """Bring the in-memory catalog up to date with the store; call from one task only."""
-        return catch_up(self.catalog_app, CatalogProjection(), self.directory)
+        return catch_up(self.stores.catalog, CatalogProjection(), self.directory)
 
     def update_views(self) -> None:
         """Bring every persisted projection up to date."""
         for projection in self.projections:
-            catch_up(self.applications[projection.application], projection, self.views)
+            catch_up(self.stores.named(projection.application), projection, self.views)
 
     def close(self) -> None:
         self.views.close()
-        for app in self.applications.values():
-            app.close()
+        self.stores.close()
 
 
 def open_view_store(settings: Settings, *, path: Path | None = None) -> ViewStore:
@@ -103,7 +124,7 @@ def bootstrap(
     plugins = build_plugin_manager(*extra_plugins, load_entry_points=load_entry_points)
     tracker = Tracker(
         settings=settings,
-        applications=open_applications(settings),
+        stores=open_event_stores(settings),
         views=open_view_store(settings),
         plugins=plugins,
         partners=plugin_partners(plugins),
@@ -114,6 +135,72 @@ def bootstrap(
         tracker.catalog_service.ensure_token(settings.admin_token, role="admin", label="env")
     tracker.refresh_directory()
     return tracker
+
+
+@dataclass
+class WebServices:
+    """What the web handlers of one process call: the tracker's services and the use cases
+    that hand work to this process's actors."""
+
+    tracker: Tracker
+    touch: TouchHandler
+    ingest: IngestService
+    owns_views: bool
+
+
+@dataclass
+class Process:
+    """One process of a role: its actors under one supervisor, and, when it serves HTTP,
+    what its handlers call."""
+
+    role: Role
+    tracker: Tracker
+    supervisor: Supervisor
+    directory: DirectoryActor
+    projector: ProjectorActor | None = None
+    ingest_writer: IngestWriterActor | None = None
+    attributor: AttributorActor | None = None
+    web: WebServices | None = None
+
+
+def build_process(tracker: Tracker, role: Role) -> Process:
+    settings = tracker.settings
+    directory = DirectoryActor(tracker)
+    actors: list = [directory]
+    projector = None
+    if role.owns_views:
+        # A worker is woken by no writer of its own: it polls the stores more often.
+        projector = ProjectorActor(tracker, idle_seconds=0.1 if role is Role.WORKER else 0.5)
+        actors.append(projector)
+    if not role.serves_http:
+        return Process(role, tracker, Supervisor(actors), directory, projector)
+
+    wake = projector.wake if projector is not None else lambda: None
+    writer = IngestWriterActor(
+        tracker.stores.ingest,
+        queue_size=settings.ingest_queue_size,
+        batch_max=settings.ingest_batch_max,
+        batch_latency_ms=settings.ingest_batch_latency_ms,
+        on_committed=wake,
+        inline_when_idle=not settings.uses_postgres,
+    )
+    # A web process decides with the touchpoint index its worker keeps; one that owns the
+    # views catches the index up itself first.
+    attributor = AttributorActor(tracker.attribution, refresh_touchpoints=role.owns_views)
+    web = WebServices(
+        tracker=tracker,
+        touch=TouchHandler(tracker, writer),
+        ingest=IngestService(
+            tracker.stores.ingest,
+            attributor,
+            clock=tracker.clock,
+            country_of=tracker.country_of,
+            on_stored=wake,
+        ),
+        owns_views=role.owns_views,
+    )
+    supervisor = Supervisor([*actors, writer, attributor], draining=[writer])
+    return Process(role, tracker, supervisor, directory, projector, writer, attributor, web)
 
 
 # A young-generation collection every 10,000 allocations instead of 700: each costs about the

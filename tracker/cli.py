@@ -12,15 +12,15 @@ import trio
 from tracker.settings import Settings, load_settings
 
 
-def _serve(settings: Settings, roles: tuple[str, ...]) -> None:
+def _serve(settings: Settings, role: str) -> None:
     from hypercorn.config import Config
     from hypercorn.trio import serve
 
-    from tracker.bootstrap import bootstrap, settle_heap_for_serving
+    from tracker.bootstrap import Role, bootstrap, settle_heap_for_serving
     from tracker.web.asgi import build_asgi
 
     tracker = bootstrap(settings)
-    asgi = build_asgi(tracker, roles=roles)
+    asgi = build_asgi(tracker, Role(role))
     settle_heap_for_serving()
     config = Config()
     config.bind = [f"{settings.host}:{settings.port}"]
@@ -126,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     settings = load_settings(**overrides)
     if args.command == "serve":
-        _serve(settings, ("web", "worker"))
+        _serve(settings, "serve")
         return 0
     if args.command == "web":
-        _serve(settings, ("web",))
+        _serve(settings, "web")
         return 0
     if args.command == "worker":
         from tracker.worker import run_worker

@@ -88,7 +88,7 @@ def replay(tracker: Tracker, *, progress: bool = False) -> ReplayReport:
         scratch = SqliteViewStore(Path(tmp) / "views.sqlite")
         try:
             for projection in tracker.projections:
-                app = tracker.applications[projection.application]
+                app = tracker.stores.named(projection.application)
                 live_position = tracker.views.position(projection.name)
                 bar = None
                 if progress:

@@ -6,22 +6,21 @@ import signal
 
 import trio
 
-from tracker.actors.supervisor import Supervisor
-from tracker.bootstrap import bootstrap
+from tracker.bootstrap import Role, bootstrap, build_process
 from tracker.settings import Settings
 
 
 def run_worker(settings: Settings) -> None:
     tracker = bootstrap(settings)
+    process = build_process(tracker, Role.WORKER)
 
     async def main() -> None:
-        supervisor = Supervisor(tracker, roles=("worker",))
         async with trio.open_nursery() as nursery:
-            await nursery.start(supervisor.run)
+            await nursery.start(process.supervisor.run)
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 async for _ in signals:
                     break
-            supervisor.stop()
+            await process.supervisor.stop()
 
     try:
         trio.run(main)

@@ -101,7 +101,7 @@ async def play(world: World, actor: AttributorActor, scenario: Scenario) -> None
 
 async def test_scenario_table_through_the_actor_and_the_store(tracker: Tracker) -> None:
     world = World(tracker)
-    actor = AttributorActor(tracker)
+    actor = AttributorActor(tracker.attribution)
     with trio.fail_after(120):
         async with trio.open_nursery() as nursery:
             await nursery.start(actor.run)
@@ -119,7 +119,7 @@ async def test_install_answer_carries_the_deferred_deep_link_once(tracker: Track
     app_id = world.app()
     code = world.link(app_id, deep_link="myapp://promo/42")
     world.touch(code, T0 - timedelta(minutes=5), gaid="g1")
-    actor = AttributorActor(tracker)
+    actor = AttributorActor(tracker.attribution)
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
             await nursery.start(actor.run)
@@ -142,7 +142,7 @@ async def test_concurrent_duplicate_installs_are_attributed_once(tracker: Tracke
     devices = [f"dev{n}" for n in range(12)]
     for d in devices:
         world.touch(code, T0 - timedelta(hours=1), gaid=f"g-{d}")
-    first, second = AttributorActor(tracker), AttributorActor(tracker)
+    first, second = AttributorActor(tracker.attribution), AttributorActor(tracker.attribution)
     answers: list[dict] = []
 
     async def send(actor: AttributorActor, event) -> None:
@@ -159,7 +159,7 @@ async def test_concurrent_duplicate_installs_are_attributed_once(tracker: Tracke
                         racing.start_soon(send, actor, event)
             nursery.cancel_scope.cancel()
 
-    app = tracker.applications["attribution"]
+    app = tracker.stores.attribution
     installs = [
         n
         for n in app.recorder.select_notifications(start=1, limit=10_000)
@@ -174,7 +174,7 @@ class InterleavedService(AttributionService):
     """Lets another writer record the same device between this one's look-up and its save."""
 
     def __init__(self, tracker: Tracker, meddle) -> None:
-        super().__init__(tracker)
+        super().__init__(tracker.stores, tracker.catalog, tracker.views)
         self._meddle = meddle
 
     def find_device(self, app_id, keys, unclaimed=None):
@@ -190,7 +190,7 @@ def test_a_lost_race_is_retried_and_finds_the_winner(tracker: Tracker) -> None:
     app_id = world.app()
     code = world.link(app_id)
     world.touch(code, T0 - timedelta(hours=1), gaid="g1")
-    winner = AttributionService(tracker)
+    winner = AttributionService(tracker.stores, tracker.catalog, tracker.views)
     winner.refresh_touchpoints()
     mine = world.sdk(app_id, "install", T0, instance_id="i1", gaid="g1")
     theirs = world.sdk(app_id, "install", T0, instance_id="i1", gaid="g1")
@@ -206,7 +206,7 @@ def test_in_app_events_carry_the_current_attribution(tracker: Tracker) -> None:
     app_id = world.app()
     code = world.link(app_id)
     world.touch(code, T0 - timedelta(hours=1), gaid="g1")
-    service = AttributionService(tracker)
+    service = AttributionService(tracker.stores, tracker.catalog, tracker.views)
     service.refresh_touchpoints()
     service.handle(world.sdk(app_id, "install", T0, instance_id="i1", gaid="g1"))
     service.handle(
@@ -219,7 +219,7 @@ def test_in_app_events_carry_the_current_attribution(tracker: Tracker) -> None:
             currency="EUR",
         )
     )
-    app = tracker.applications["attribution"]
+    app = tracker.stores.attribution
     device_id = service.find_device(app_id, [("gaid", "g1")]).id
     events = [app.mapper.to_domain_event(s) for s in app.recorder.select_events(device_id)]
     paid = [e for e in events if type(e).__qualname__ == "Device.InAppEventAttributed"]
@@ -234,7 +234,7 @@ def test_in_app_events_carry_the_current_attribution(tracker: Tracker) -> None:
 def test_an_event_from_an_unknown_device_installs_it(tracker: Tracker) -> None:
     world = World(tracker)
     app_id = world.app()
-    service = AttributionService(tracker)
+    service = AttributionService(tracker.stores, tracker.catalog, tracker.views)
     answer = service.handle(world.sdk(app_id, "launch", T0, instance_id="i1"))
     assert answer["attribution"]["type"] == "organic"
     current = service.device_attribution(app_id, {"instance_id": "i1"})
@@ -247,7 +247,7 @@ def test_smart_link_clicks_match_an_app_of_their_platform(tracker: Tracker) -> N
     ios = world.app("ios")
     smart = world.link(None)
     world.touch(smart, T0 - timedelta(hours=1), platform="android", gaid="g1")
-    service = AttributionService(tracker)
+    service = AttributionService(tracker.stores, tracker.catalog, tracker.views)
     service.refresh_touchpoints()
     on_android = service.handle(world.sdk(android, "install", T0, instance_id="a", gaid="g1"))
     on_ios = service.handle(world.sdk(ios, "install", T0, instance_id="b", gaid="g1"))
@@ -258,11 +258,11 @@ def test_smart_link_clicks_match_an_app_of_their_platform(tracker: Tracker) -> N
 def test_many_events_of_one_device_load_from_a_snapshot(tracker: Tracker) -> None:
     world = World(tracker)
     app_id = world.app()
-    service = AttributionService(tracker)
+    service = AttributionService(tracker.stores, tracker.catalog, tracker.views)
     service.handle(world.sdk(app_id, "install", T0, instance_id="i1"))
     for n in range(120):
         service.handle(world.sdk(app_id, "login", T0 + timedelta(minutes=n), instance_id="i1"))
-    app = tracker.applications["attribution"]
+    app = tracker.stores.attribution
     device = service.find_device(app_id, [("instance_id", "i1")])
     assert device.version == 121
     assert list(app.snapshots.get(device.id, desc=True, limit=1))

@@ -130,7 +130,7 @@ async def test_every_answered_click_survives_sigkill(settings: Settings):
 
     tracker = bootstrap(settings)
     try:
-        recorder = tracker.applications["ingest"].recorder
+        recorder = tracker.stores.ingest.recorder
         missing = [cid for cid in answered if not recorder.select_events(UUID(cid), limit=1)]
     finally:
         tracker.close()

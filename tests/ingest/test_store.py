@@ -17,7 +17,7 @@ def _events(n: int) -> list[StoredEvent]:
 
 
 def test_a_batch_is_inserted_in_order_as_one_stream_segment(tracker: Tracker) -> None:
-    app = tracker.applications["ingest"]
+    app = tracker.stores.ingest
     batch = _events(20)
     insert_stored_events(app, batch)
     notifications = app.recorder.select_notifications(start=1, limit=100)
@@ -26,7 +26,7 @@ def test_a_batch_is_inserted_in_order_as_one_stream_segment(tracker: Tracker) ->
 
 
 def test_stored_ids_are_found_in_one_query_whatever_their_number(tracker: Tracker) -> None:
-    app = tracker.applications["ingest"]
+    app = tracker.stores.ingest
     stored = _events(1200)  # more than one SQLite statement's worth of parameters
     insert_stored_events(app, stored)
     unknown = [uuid.uuid4() for _ in range(30)]

@@ -9,25 +9,31 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.attribution_world import ANDROID_UA, SDK_UA, World
-from tracker.application import APPLICATION_CLASSES
+from tracker.application import (
+    AttributionApplication,
+    CatalogApplication,
+    EventStores,
+    IngestApplication,
+)
 from tracker.bootstrap import Tracker, default_projections
 from tracker.domain.ingest import SdkEventReceived
 from tracker.plugin_manager import build_plugin_manager
 from tracker.projections.base import MemoryViewStore, catch_up
-from tracker.services.attribution import AttributionService
 from tracker.settings import load_settings
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
-def in_memory_tracker(applications: dict | None = None) -> Tracker:
+def in_memory_tracker(stores: dict | None = None) -> Tracker:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     fresh = {
-        cls.name: cls(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-        for cls in APPLICATION_CLASSES
+        "catalog": CatalogApplication(env=env),
+        "ingest": IngestApplication(env=env),
+        "attribution": AttributionApplication(env=env),
     }
     tracker = Tracker(
         settings=load_settings({}),
-        applications={**fresh, **(applications or {})},
+        stores=EventStores(**{**fresh, **(stores or {})}),
         views=MemoryViewStore(),
         plugins=build_plugin_manager(load_entry_points=False),
         partners={},
@@ -53,7 +59,7 @@ def test_replay_from_zero_gives_the_same_decisions(steps, to_organic):
     world = World(live)
     app_id = world.app(inactivity_window_days=7, reattribute_to_organic=to_organic)
     links = [world.link(app_id), world.link(app_id, click_window_hours=24)]
-    service = AttributionService(live)
+    service = live.attribution
     instances = [0, 0, 0]
     at = T0
     for kind, device, link, minutes in steps:
@@ -88,11 +94,9 @@ def test_replay_from_zero_gives_the_same_decisions(steps, to_organic):
     )
 
     # replay: the same catalog and ingest history, a fresh attribution store and views
-    again = in_memory_tracker(
-        {"catalog": live.applications["catalog"], "ingest": live.applications["ingest"]}
-    )
-    replayed = AttributionService(again)
-    ingest = live.applications["ingest"]
+    again = in_memory_tracker({"catalog": live.stores.catalog, "ingest": live.stores.ingest})
+    replayed = again.attribution
+    ingest = live.stores.ingest
     for n in ingest.recorder.select_notifications(start=1, limit=100_000):
         event = ingest.mapper.to_domain_event(n)
         if isinstance(event, SdkEventReceived):

@@ -167,7 +167,7 @@ async def test_tokens_created_through_the_api(client: Any, tracker: Any) -> None
         assert data["detail"].startswith("role:")
         # Stored hashed: no token appears anywhere in the event store.
         secrets = [viewer["token"], admin["token"], scoped["token"], ADMIN_TOKEN]
-        notifications = tracker.catalog_app.recorder.select_notifications(start=1, limit=10000)
+        notifications = tracker.stores.catalog.recorder.select_notifications(start=1, limit=10000)
         for n in notifications:
             for secret in secrets:
                 assert secret.encode() not in n.state
@@ -184,7 +184,7 @@ async def test_the_admin_token_from_settings_is_registered_once(settings: Any) -
         try:
             issued = [
                 n
-                for n in tracker.catalog_app.recorder.select_notifications(start=1, limit=1000)
+                for n in tracker.stores.catalog.recorder.select_notifications(start=1, limit=1000)
                 if n.topic.endswith("ApiToken.Issued")
             ]
             assert len(issued) == 1

@@ -163,12 +163,12 @@ async def test_traffic_types_standard_custom_and_archived(client: Any) -> None:
 async def test_an_integrated_partner_from_a_plugin(settings: Any) -> None:
     from tests.plugins.test_system_partners import NetworkPlugin
     from tests.web.api_helpers import create_campaign, create_smart_link
-    from tracker.bootstrap import bootstrap
+    from tracker.bootstrap import Role, bootstrap, build_process
     from tracker.web.app import create_app as create_web_app
 
     tracker = bootstrap(settings, extra_plugins=[NetworkPlugin()])
     try:
-        async with create_web_app(tracker).test_app() as test_app:
+        async with create_web_app(build_process(tracker, Role.SERVE)).test_app() as test_app:
             client = test_app.test_client()
             with trio.fail_after(10):
                 _, listing = await call(client, "GET", "/api/v1/partners", expect=200)

@@ -17,7 +17,7 @@ from tests.web.api_helpers import (
     create_smart_link,
     create_token,
 )
-from tracker.bootstrap import bootstrap
+from tracker.bootstrap import Role, bootstrap, build_process
 from tracker.settings import Settings
 from tracker.web.app import create_app as create_web_app
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("store")
 async def running(settings: Settings) -> AsyncIterator[Any]:
     tracker = bootstrap(settings)
     try:
-        web = create_web_app(tracker)
+        web = create_web_app(build_process(tracker, Role.SERVE))
         async with web.test_app() as test_app:
             yield test_app.test_client()
     finally:

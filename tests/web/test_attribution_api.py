@@ -228,13 +228,13 @@ async def test_an_install_stored_but_not_attributed_is_attributed_when_sent_agai
             code, key = s["link"]["code"], s["app"]["sdk_key"]
             await client.get(f"/c/{code}?mt_gaid={GAID}")
             clock.advance(minutes=5)
-            supervisor = asgi.app.config["SUPERVISOR"]
-            real, supervisor.attribution = supervisor.attribution, _FailingAttribution()
+            ingest = asgi.services.ingest
+            real, ingest.attribution = ingest.attribution, _FailingAttribution()
             batch = {"events": [_install("e1", "inst-1", device={"gaid": GAID})]}
             r = await client.post("/sdk/v1/events", json=batch, headers={"X-SDK-Key": key})
             assert r.status_code == 503
             assert r.json()["detail"].startswith("attribution:")
-            supervisor.attribution = real
+            ingest.attribution = real
             [result] = await _sdk(client, key, *batch["events"])
             assert result["status"] == "duplicate"
             assert result["attribution"]["type"] == "click"

@@ -16,7 +16,7 @@ GAID = "38400000-8cf0-11bd-b23e-10b96e40000d"
 
 
 def stored_events(tracker) -> list[SdkEventReceived]:
-    app = tracker.applications["ingest"]
+    app = tracker.stores.ingest
     return [
         app.mapper.to_domain_event(n)
         for n in app.recorder.select_notifications(start=1, limit=1000, topics=(SDK_TOPIC,))
@@ -156,7 +156,7 @@ async def test_attribution_port_gets_only_new_events(tracker):
 
     with trio.fail_after(10):
         async with served(tracker) as (client, asgi):
-            asgi.app.config["SUPERVISOR"].attribution = Port()
+            asgi.services.ingest.attribution = Port()
             key = (await setup_links(client))["app"]["sdk_key"]
             await _sdk(client, key, _event("a"))
             r = await _sdk(client, key, _event("a"), _event("b"))

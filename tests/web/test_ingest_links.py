@@ -16,7 +16,7 @@ from tracker.ingest.records import CLICK_TOPIC, IMPRESSION_TOPIC
 
 
 def stored(tracker: Tracker, topic: str = CLICK_TOPIC) -> list:
-    app = tracker.applications["ingest"]
+    app = tracker.stores.ingest
     return [
         app.mapper.to_domain_event(n)
         for n in app.recorder.select_notifications(start=1, limit=1000, topics=(topic,))

@@ -1,11 +1,9 @@
-"""The attribution actor: owns the devices it decides for.
+"""The attribution actor: decides for the devices of the SDK events its process stored.
 
 Events are routed to a lane by a stable hash of (app, device identifier); each lane serves its
 inbox one batch at a time, so two events of one device are never decided at once in this
-process. Across processes the store arbitrates (see ``AttributionService``). In a scale-out, a
-shard is the set of lanes whose ``hash % shards`` equals the worker's shard number; a dead
-worker's shard is taken over by any other, which is safe because a decision is only ever
-recorded by a conflict-checked save.
+process. Across processes (several web processes) the store arbitrates: a decision is only
+ever recorded by a conflict-checked save (see ``AttributionService``).
 """
 
 from __future__ import annotations
@@ -53,17 +51,28 @@ def group_by_device(events: Sequence[SdkEventReceived]) -> list[list[SdkEventRec
 
 
 class AttributorActor:
-    """Implements ``AttributionPort``."""
+    """Implements ``tracker.services.ingest.AttributionPort``.
+
+    Clicks stored a moment before an install must be in the touchpoint index before it is
+    decided. With ``refresh_touchpoints`` (a process that owns the views) the actor catches
+    the index up itself; otherwise it waits, up to ``index_wait_seconds``, for the process
+    that owns it (``tracker worker``) to get there."""
 
     def __init__(
         self,
-        tracker: Any,
+        service: AttributionService,
         *,
+        refresh_touchpoints: bool = True,
+        index_wait_seconds: float = 5.0,
+        index_poll_seconds: float = 0.02,
         lanes: int = 4,
         inbox_size: int = 64,
         threads: int = 2,
     ) -> None:
-        self.service = AttributionService(tracker)
+        self.service = service
+        self._refresh = refresh_touchpoints
+        self._index_wait = index_wait_seconds
+        self._index_poll = index_poll_seconds
         self._lanes = lanes
         self._inbox_size = inbox_size
         self._limiter = trio.CapacityLimiter(threads)
@@ -83,6 +92,8 @@ class AttributorActor:
         async with inbox:
             async for job in inbox:
                 try:
+                    if not self._refresh:
+                        await self._index_caught_up()
                     job.result = await trio.to_thread.run_sync(
                         self._work, job.events, limiter=self._limiter
                     )
@@ -90,9 +101,18 @@ class AttributorActor:
                     job.error = error
                 job.done.set()
 
+    async def _index_caught_up(self) -> None:
+        service = self.service
+        head = await trio.to_thread.run_sync(service.ingest_head, limiter=self._limiter)
+        with trio.fail_after(self._index_wait):
+            while await trio.to_thread.run_sync(
+                service.touchpoints_behind, head, limiter=self._limiter
+            ):
+                await trio.sleep(self._index_poll)
+
     def _work(self, events: list[SdkEventReceived]) -> dict[str, dict[str, Any]]:
-        # Clicks stored a moment before the install must be in the index before deciding.
-        self.service.refresh_touchpoints()
+        if self._refresh:
+            self.service.refresh_touchpoints()
         answers: dict[str, dict[str, Any]] = {}
         for event in events:
             extra = self.service.handle(event)
@@ -115,10 +135,3 @@ class AttributorActor:
                 raise job.error
             answers.update(job.result)
         return answers
-
-    async def device_attribution(
-        self, app_id: str, device: dict[str, str]
-    ) -> dict[str, Any] | None:
-        return await trio.to_thread.run_sync(
-            self.service.device_attribution, app_id, device, limiter=self._limiter
-        )

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import trio
 
-from tracker.bootstrap import Tracker
+if TYPE_CHECKING:
+    from tracker.bootstrap import Tracker
 
 
 class DirectoryActor:

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
-from tracker.bootstrap import Tracker
 from tracker.projections.base import catch_up
+
+if TYPE_CHECKING:
+    from tracker.bootstrap import Tracker
 
 
 class ProjectorActor:
@@ -43,7 +45,7 @@ class ProjectorActor:
         while True:
             self._wakeup = trio.Event()
             for projection in self._tracker.projections:
-                app = self._tracker.applications[projection.application]
+                app = self._tracker.stores.named(projection.application)
                 await self._run_sync(
                     partial(catch_up, app, projection, self._tracker.views), limiter=limiter
                 )

@@ -1,47 +1,61 @@
+"""Starts the actors of one process and stops them: the ones that hold accepted work drain
+first, then the rest are cancelled."""
+
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
 
 import trio
 
-from tracker.actors.attribution_port import AttributionPort
-from tracker.actors.attributor import AttributorActor
-from tracker.actors.directory import DirectoryActor
-from tracker.actors.ingest_writer import IngestWriterActor
-from tracker.actors.projector import ProjectorActor
-from tracker.bootstrap import Tracker
+
+class Actor(Protocol):
+    async def run(self, *, task_status: trio.TaskStatus[None] = ...) -> None: ...
+
+
+class DrainingActor(Actor, Protocol):
+    def close(self) -> None:
+        """Take no more work; ``run`` returns once what was taken is done."""
 
 
 class Supervisor:
-    """Starts every actor of one process, each once it is ready, in a nursery it owns."""
+    """Starts every actor of one process, each once it is ready, in a nursery it owns.
 
-    def __init__(self, tracker: Tracker, *, roles: tuple[str, ...] = ("web", "worker")) -> None:
-        self.tracker = tracker
-        self.roles = roles
-        self.directory = DirectoryActor(tracker)
-        self.projector = ProjectorActor(tracker)
-        settings = tracker.settings
-        self.ingest = IngestWriterActor(
-            tracker.applications["ingest"],
-            queue_size=settings.ingest_queue_size,
-            batch_max=settings.ingest_batch_max,
-            batch_latency_ms=settings.ingest_batch_latency_ms,
-            on_committed=self.projector.wake,
-            inline_when_idle=not settings.uses_postgres,
-        )
-        # Filled in by the ingest and attribution capabilities.
-        self.attributor = AttributorActor(tracker)
-        self.attribution: AttributionPort = self.attributor
+    ``stop`` closes the draining actors (the ingest writer: every click it holds is committed
+    and answered) and waits for them up to ``grace_seconds``, then cancels the others."""
+
+    def __init__(
+        self,
+        actors: Sequence[Actor],
+        *,
+        draining: Sequence[DrainingActor] = (),
+        grace_seconds: float = 10.0,
+    ) -> None:
+        self.actors = list(actors)
+        self._draining = list(draining)
+        self.grace_seconds = grace_seconds
+        self._finished: dict[int, trio.Event] = {id(a): trio.Event() for a in self.actors}
         self._cancel = trio.CancelScope()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         with self._cancel:
             async with trio.open_nursery() as nursery:
-                await nursery.start(self.directory.run)
-                await nursery.start(self.ingest.run)
-                await nursery.start(self.attributor.run)
-                if "worker" in self.roles:
-                    await nursery.start(self.projector.run)
+                for actor in self.actors:
+                    await nursery.start(self._supervise, actor)
                 task_status.started()
 
-    def stop(self) -> None:
-        self.ingest.close()
+    async def _supervise(
+        self, actor: Actor, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        try:
+            await actor.run(task_status=task_status)
+        finally:
+            self._finished[id(actor)].set()
+
+    async def stop(self) -> None:
+        for actor in self._draining:
+            actor.close()
+        with trio.move_on_after(self.grace_seconds):
+            for actor in self._draining:
+                await self._finished[id(actor)].wait()
         self._cancel.cancel()

@@ -21,7 +21,7 @@ its creation) and count back from the install time. The edge is inclusive: a tou
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qs, unquote
@@ -393,6 +393,11 @@ def _attribution_of(
     )
 
 
+def lapsed(last_activity: datetime, at: datetime, inactivity_window_days: int) -> bool:
+    """Whether a device was inactive longer than the window: only then is it re-attributed."""
+    return (at - last_activity).total_seconds() > inactivity_window_days * 86400
+
+
 def decide(
     trigger: Trigger,
     candidates: Candidates,
@@ -426,7 +431,7 @@ def _decide(
         "inactive_seconds": inactive,
         "inactivity_window_days": window_days,
     }
-    if inactive <= window_days * 86400:
+    if not lapsed(prior.last_activity, trigger.ts, window_days):
         if kind == "reengagement":
             return Decision(
                 id=trigger.id,
@@ -496,7 +501,3 @@ def _decided(
         flags=tuple(flags),
         passed_over=tuple(passed),
     )
-
-
-def scan_floor(ts: datetime, hours: int) -> datetime:
-    return ts - timedelta(hours=hours)

@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import msgspec
 from eventsourcing.domain import Aggregate, event
 
-from tracker.domain.attribution import Attribution, Decision, Prior
+from tracker.domain.attribution import Attribution, Decision, Prior, Trigger, lapsed
 
 _NS = uuid5(NAMESPACE_URL, "https://tracker.invalid/attribution")
 
@@ -73,9 +74,26 @@ class Device(Aggregate):
 
     @property
     def current_attribution(self) -> Attribution:
-        import msgspec
-
         return msgspec.convert(self.attribution, Attribution)
+
+    def trigger_for(
+        self,
+        event_type: str,
+        instance_id: str | None,
+        trigger: Trigger,
+        inactivity_window_days: int,
+    ) -> Trigger | None:
+        """What an event of this known device asks to decide, if anything: a new installation
+        is a reinstall whatever the event says; a launch after the inactivity window may be a
+        re-engagement; anything else (the same installation again, a launch inside the
+        window, an in-app event) decides nothing."""
+        if instance_id is not None and instance_id not in self.instances:
+            return msgspec.structs.replace(trigger, type="install", new_instance=True)
+        if event_type == "launch" and lapsed(
+            self.last_activity, trigger.ts, inactivity_window_days
+        ):
+            return msgspec.structs.replace(trigger, type="launch", new_instance=False)
+        return None
 
     def add_keys(self, keys: list[str]) -> None:
         new = [k for k in keys if k not in self.keys]

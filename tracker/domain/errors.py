@@ -26,3 +26,10 @@ class Conflict(DomainError):
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
+
+
+class Unavailable(DomainError):
+    """Accepted work could not be finished now; sending it again is safe."""
+
+    status = 503
+    code = "unavailable"

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from tracker.application import EventStores
 from tracker.domain.attribution import (
     MAX_CLICK_WINDOW_HOURS,
     MAX_FINGERPRINT_HOURS,
@@ -35,7 +35,8 @@ from tracker.domain.attribution import (
 from tracker.domain.catalog import App, AttributionSettings, Campaign, TrackingLink
 from tracker.domain.devices import Device, DeviceKey
 from tracker.domain.ingest import SdkEventReceived
-from tracker.projections.base import Rows, catch_up
+from tracker.projections.base import Rows, ViewStore, catch_up
+from tracker.projections.catalog import Catalog
 from tracker.projections.installs import InstallsProjection
 from tracker.projections.touchpoints import (
     ANY_APP,
@@ -52,12 +53,12 @@ RETRIES = 5
 
 
 class AttributionService:
-    def __init__(self, tracker: Any) -> None:
-        self._app = tracker.applications["attribution"]
-        self._ingest = tracker.applications["ingest"]
-        self._catalog_app = tracker.applications["catalog"]
-        self._catalog = tracker.catalog
-        self._views = tracker.views
+    def __init__(self, stores: EventStores, catalog: Catalog, views: ViewStore) -> None:
+        self._app = stores.attribution
+        self._ingest = stores.ingest
+        self._catalog_app = stores.catalog
+        self._catalog = catalog
+        self._views = views
         self.touchpoints = TouchpointProjection()
         self.installs = InstallsProjection()
 
@@ -65,6 +66,20 @@ class AttributionService:
 
     def refresh_touchpoints(self) -> int:
         return catch_up(self._ingest, self.touchpoints, self._views)
+
+    def ingest_head(self) -> int:
+        """The position of the last event stored on the ingest stream."""
+        return self._ingest.recorder.max_notification_id() or 0
+
+    def touchpoints_behind(self, head: int) -> bool:
+        """Whether a click or impression up to ``head`` is not in the touchpoint index yet."""
+        position = self._views.position(self.touchpoints.name)
+        if position >= head:
+            return False
+        later = self._ingest.recorder.select_notifications(
+            start=position + 1, limit=1, stop=head, topics=self.touchpoints.topics
+        )
+        return bool(later)
 
     def refresh_installs(self) -> int:
         return catch_up(self._app, self.installs, self._views)
@@ -187,28 +202,17 @@ class AttributionService:
             ev.app_id, [k for k in keys if f"{k[0]}:{k[1]}" not in known], device.id, free
         )
         device.add_keys([f"{c.kind}:{c.value}" for c in claims])
-        new_instance = instance_id is not None and instance_id not in device.instances
         answer: dict[str, Any] = {}
-        if new_instance:
-            # A new installation of a known device: a reinstall, whatever the event says.
+        asked = device.trigger_for(ev.type, instance_id, trigger, settings.inactivity_window_days)
+        if asked is not None:
             prior = device.prior()
-            decision = decide(
-                trigger, self._candidates(ev, keys, trigger, prior.last_activity), prior, settings
-            )
-            device.decide(decision, instance_id)
-            answer = _answer(decision, ev, fresh=decision.reattributed)
+            candidates = self._candidates(ev, keys, asked, prior.last_activity)
+            decision = decide(asked, candidates, prior, settings)
+            if decision.type != "none":
+                device.decide(decision, instance_id)
+                answer = _answer(decision, ev, fresh=decision.reattributed)
         elif ev.type == "install":
             answer = _current(device)  # the same installation again: nothing to decide
-        elif ev.type == "launch":
-            prior = device.prior()
-            inactive = ev.event_ts - prior.last_activity
-            if inactive > timedelta(days=settings.inactivity_window_days):
-                trigger = msgspec.structs.replace(trigger, type="launch", new_instance=False)
-                candidates = self._candidates(ev, keys, trigger, prior.last_activity)
-                decision = decide(trigger, candidates, prior, settings)
-                if decision.type != "none":
-                    device.decide(decision, instance_id)
-                    answer = _answer(decision, ev, fresh=decision.reattributed)
         if ev.type != "install":
             self._record(device, ev)
         self._app.save(device, *claims)

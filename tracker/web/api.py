@@ -17,6 +17,7 @@ from tracker.domain.errors import Forbidden, NotFound
 from tracker.services.catalog import hash_token
 from tracker.web import present
 from tracker.web.auth import current_principal, requires
+from tracker.web.context import tracker
 from tracker.web.responses import json_response
 from tracker.web.schemas import (
     AppIn,
@@ -44,7 +45,7 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _tracker() -> Tracker:
-    return current_app.config["TRACKER"]
+    return tracker()
 
 
 async def _write(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -490,7 +491,7 @@ async def revoke_token(token_id: str) -> Response:
 
 
 def _event_json(tracker: Tracker, stream: str, notification: Any) -> dict[str, Any]:
-    app = tracker.applications[stream]
+    app = tracker.stores.named(stream)
     event = app.mapper.to_domain_event(notification)
     data = {
         k: v
@@ -517,7 +518,7 @@ async def list_events(query_args: EventsQuery) -> Response:
     if current_principal().role not in ("admin", "viewer"):
         raise Forbidden("Authorization", "not allowed")
     tracker = _tracker()
-    app = tracker.applications[query_args.stream]
+    app = tracker.stores.named(query_args.stream)
     notifications = await trio.to_thread.run_sync(
         partial(
             app.recorder.select_notifications, start=query_args.after + 1, limit=query_args.limit

@@ -7,8 +7,7 @@ from quart import Response
 from quart_schema import QuartSchema
 from quart_trio import QuartTrio
 
-from tracker.actors.supervisor import Supervisor
-from tracker.bootstrap import Tracker
+from tracker.bootstrap import Process
 from tracker.web.api import api
 from tracker.web.attribution_api import attribution_api
 from tracker.web.errors import install_error_handlers
@@ -18,12 +17,17 @@ from tracker.web.responses import json_response
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def create_app(tracker: Tracker, *, roles: tuple[str, ...] = ("web", "worker")) -> QuartTrio:
+def create_app(process: Process) -> QuartTrio:
+    """The HTTP face of a process that serves HTTP; its actors start and stop with it."""
+    if process.web is None:
+        raise ValueError(f"a {process.role} process serves no HTTP")
     app = QuartTrio("tracker")
-    app.config["TRACKER"] = tracker
+    app.config["SERVICES"] = process.web
     app.config["WRITE_LIMITER"] = trio.CapacityLimiter(1)
+    app.config["READ_LIMITER"] = trio.CapacityLimiter(2)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 2
+    # The supervisor's own grace for draining comes first; this bounds it from outside.
+    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = process.supervisor.grace_seconds + 2
     QuartSchema(
         app,
         openapi_path="/openapi.json",
@@ -39,8 +43,7 @@ def create_app(tracker: Tracker, *, roles: tuple[str, ...] = ("web", "worker")) 
     app.register_blueprint(api)
     app.register_blueprint(ingest_api)
     app.register_blueprint(attribution_api)
-    supervisor = Supervisor(tracker, roles=roles)
-    app.config["SUPERVISOR"] = supervisor
+    supervisor = process.supervisor
 
     @app.get("/healthz")
     async def healthz() -> Response:
@@ -52,6 +55,6 @@ def create_app(tracker: Tracker, *, roles: tuple[str, ...] = ("web", "worker")) 
 
     @app.after_serving
     async def stop_actors() -> None:
-        supervisor.stop()
+        await supervisor.stop()
 
     return app

@@ -12,16 +12,16 @@ from typing import Any
 
 from hypercorn.middleware import ProxyFixMiddleware
 
-from tracker.bootstrap import Tracker
+from tracker.bootstrap import Process, Role, Tracker, WebServices, build_process
 from tracker.web.app import create_app
-from tracker.web.touch import TouchHandler
 
 
 class TrackerASGI:
-    def __init__(self, tracker: Tracker, app: Any) -> None:
-        self.app = app
-        self.touch = TouchHandler(tracker, app.config["SUPERVISOR"].ingest)
-        app.config["TOUCH"] = self.touch
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.app = create_app(process)
+        self.services: WebServices = self.app.config["SERVICES"]
+        self.touch = self.services.touch
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -49,8 +49,8 @@ class TrackerASGI:
         await send({"type": "http.response.body", "body": body})
 
 
-def build_asgi(tracker: Tracker, *, roles: tuple[str, ...] = ("web", "worker")) -> Any:
-    asgi = TrackerASGI(tracker, create_app(tracker, roles=roles))
+def build_asgi(tracker: Tracker, role: Role = Role.SERVE) -> Any:
+    asgi = TrackerASGI(build_process(tracker, role))
     hops = tracker.settings.proxy_trusted_hops
     if hops > 0:
         return ProxyFixMiddleware(asgi, mode="legacy", trusted_hops=hops)
@@ -63,6 +63,6 @@ def app_from_env() -> Any:
     from tracker.bootstrap import bootstrap, settle_heap_for_serving
     from tracker.settings import load_settings
 
-    asgi = build_asgi(bootstrap(load_settings()), roles=("web",))
+    asgi = build_asgi(bootstrap(load_settings()), Role.WEB)
     settle_heap_for_serving()
     return asgi

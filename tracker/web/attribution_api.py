@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 import trio
-from quart import Blueprint, Response, current_app, request
+from quart import Blueprint, Response, current_app, g, request
 from quart_schema import validate_querystring
 
 from tracker.domain.attribution import span
@@ -19,7 +19,8 @@ from tracker.ingest.export import CSV_CONTENT_TYPE, JSONL_CONTENT_TYPE, csv_line
 from tracker.projections.installs import ATTRIBUTION_FIELDS, INSTALL_FIELDS
 from tracker.projections.touchpoints import ts_key
 from tracker.services.attribution import AttributionService
-from tracker.web.auth import Unauthorized, current_principal, requires
+from tracker.web.auth import current_principal, requires, requires_sdk_key
+from tracker.web.context import services, tracker
 from tracker.web.responses import json_response
 from tracker.web.schemas import RawQuery
 
@@ -30,14 +31,18 @@ _json = msgspec.json.Encoder()
 
 
 def _service() -> AttributionService:
-    return current_app.config["SUPERVISOR"].attributor.service
+    return tracker().attribution
 
 
 def _limiter() -> trio.CapacityLimiter:
-    limiter = current_app.config.get("ATTRIBUTION_READ_LIMITER")
-    if limiter is None:
-        limiter = current_app.config["ATTRIBUTION_READ_LIMITER"] = trio.CapacityLimiter(2)
-    return limiter
+    return current_app.config["READ_LIMITER"]
+
+
+async def _installs_view_current(service: AttributionService) -> None:
+    """A process that owns the views brings the installs view up to date before reading it;
+    a web process reads what its worker has projected."""
+    if services().owns_views:
+        await trio.to_thread.run_sync(service.refresh_installs, limiter=_limiter())
 
 
 async def _blocking(fn: Callable[..., Any], *args: Any) -> Any:
@@ -45,15 +50,11 @@ async def _blocking(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 @attribution_api.get("/sdk/v1/attribution")
+@requires_sdk_key
 async def sdk_attribution() -> Response:
     """The current attribution and deferred deep link of the device named by ``instance_id``
     (or another device id: ``gaid``, ``idfa``, ...), with the app's key in ``X-SDK-Key``."""
-    key = request.headers.get("X-SDK-Key", "").strip()
-    if not key:
-        raise Unauthorized("X-SDK-Key", "the app's SDK key is required")
-    app = current_app.config["TRACKER"].catalog.app_by_sdk_key(key)
-    if app is None:
-        raise Unauthorized("X-SDK-Key", "unknown SDK key")
+    app = g.sdk_app
     device = {
         field: request.args[field]
         for field in ("instance_id", *DEVICE_ID_FIELDS)
@@ -73,7 +74,7 @@ async def explain(install_id: str) -> Response:
     """Why an install is attributed as it is: the decision, its method, touchpoint, windows,
     flags and every candidate passed over with the reason."""
     service = _service()
-    await _blocking(service.refresh_installs)
+    await _installs_view_current(service)
     record = await _blocking(service.decision_of, install_id)
     if record is None or not current_principal().can_see_partner(record.get("partner_id")):
         raise NotFound("install_id", f"no such install: {install_id}")
@@ -135,11 +136,13 @@ async def _stream(
     accepts: Callable[[dict[str, Any]], bool],
     header: str,
     line: Callable[[dict[str, Any]], str],
+    refresh: bool,
 ) -> AsyncIterator[bytes]:
     if header:
         yield header.encode()
     # A streamed body runs outside the request context: everything it needs is passed in.
-    await trio.to_thread.run_sync(service.refresh_installs, limiter=limiter)
+    if refresh:
+        await trio.to_thread.run_sync(service.refresh_installs, limiter=limiter)
     while True:
         page = await trio.to_thread.run_sync(
             partial(service.page, prefix, lo, hi, EXPORT_PAGE), limiter=limiter
@@ -185,7 +188,9 @@ async def _export(kind: str, query: RawQuery) -> Response:
     lo = ts_key(start) if start else ""
     hi = ts_key(end) if end else "\uffff"
     response = Response(
-        _stream(_service(), _limiter(), prefix, lo, hi, accepts, header, line),
+        _stream(
+            _service(), _limiter(), prefix, lo, hi, accepts, header, line, services().owns_views
+        ),
         content_type=content_type,
     )
     response.timeout = None

@@ -7,10 +7,11 @@ from functools import wraps
 from typing import Any
 
 import msgspec
-from quart import current_app, g, request
+from quart import g, request
 
 from tracker.domain.errors import DomainError, Forbidden
 from tracker.services.catalog import hash_token
+from tracker.web.context import tracker
 
 
 class Unauthorized(DomainError):
@@ -35,7 +36,7 @@ def _authenticate() -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization", "a Bearer token is required")
-    found = current_app.config["TRACKER"].catalog.token(hash_token(token.strip()))
+    found = tracker().catalog.token(hash_token(token.strip()))
     if found is None or found.revoked:
         raise Unauthorized("Authorization", "unknown or revoked token")
     return Principal(role=found.role, partner_id=found.partner_id)
@@ -58,3 +59,21 @@ def requires(access: str) -> Callable:
         return wrapper
 
     return decorator
+
+
+def requires_sdk_key(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """The app's SDK key in ``X-SDK-Key``, checked before the body or query is read; the
+    handler finds the app in ``g.sdk_app``."""
+
+    @wraps(handler)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get("X-SDK-Key", "").strip()
+        if not key:
+            raise Unauthorized("X-SDK-Key", "the app's SDK key is required")
+        app = tracker().catalog.app_by_sdk_key(key)
+        if app is None:
+            raise Unauthorized("X-SDK-Key", "unknown SDK key")
+        g.sdk_app = app
+        return await handler(*args, **kwargs)
+
+    return wrapper

@@ -5,11 +5,11 @@ ingest writer's commit, then answer. A redirect is only ever sent for a stored c
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from tracker.actors.ingest_writer import IngestWriterActor, WriteFailed
-from tracker.bootstrap import Tracker
 from tracker.ingest.params import parse_touch
 from tracker.ingest.records import IdFactory, TouchEncoder, touch_state
 from tracker.ingest.targets import (
@@ -19,6 +19,9 @@ from tracker.ingest.targets import (
     platform_of,
     with_play_referrer,
 )
+
+if TYPE_CHECKING:
+    from tracker.bootstrap import Tracker
 
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -40,7 +43,7 @@ class TouchHandler:
         self._catalog = tracker.catalog
         self._clock = tracker.clock
         self._writer = writer
-        self._encoder = TouchEncoder(tracker.applications["ingest"].mapper)
+        self._encoder = TouchEncoder(tracker.stores.ingest.mapper)
         self._new_id = IdFactory()
         # ua-parser compiles its rules on first use (~0.3 s), and the country data loads on
         # first use (~0.2 s): not on a user's click.
