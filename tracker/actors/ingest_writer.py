@@ -94,6 +94,22 @@ class IngestWriterActor:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
+        try:
+            await self._serve()
+        finally:
+            # Cancelled before draining (the shutdown's grace ran out): nobody waits forever,
+            # and nothing unstored is answered as stored.
+            self._closed = True
+            while self._waiting:
+                self._abandon(self._waiting.popleft())
+            self._room.unpark_all()
+
+    def _abandon(self, batch: _Batch) -> None:
+        if not batch.done.is_set():
+            batch.error = WriteFailed("the ingest writer stopped")
+            batch.done.set()
+
+    async def _serve(self) -> None:
         waiting = self._waiting
         while True:
             if not waiting:
@@ -117,6 +133,9 @@ class IngestWriterActor:
                 self._insert(batch.events)
             else:
                 await self._run_sync(partial(self._insert, batch.events), limiter=self._limiter)
+        except trio.Cancelled:
+            self._abandon(batch)
+            raise
         except Exception as e:
             log.exception("ingest batch of %d events not stored", len(batch.events))
             batch.error = e
