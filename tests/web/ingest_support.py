@@ -9,16 +9,18 @@ from typing import Any
 import httpx
 
 from tests.conftest import auth
-from tracker.bootstrap import Tracker
+from tracker.bootstrap import Role, Tracker
 from tracker.web.asgi import build_asgi
 
 PLAY = "https://play.google.com/store/apps/details?id=com.example.game"
 
 
 @asynccontextmanager
-async def served(tracker: Tracker) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+async def served(
+    tracker: Tracker, role: Role = Role.SERVE
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """An httpx client over the ASGI app hypercorn serves, after the app's startup."""
-    asgi = build_asgi(tracker)
+    asgi = build_asgi(tracker, role)
     async with asgi.app.test_app():
         transport = httpx.ASGITransport(app=asgi, client=("203.0.113.7", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://tracker.test") as c:
