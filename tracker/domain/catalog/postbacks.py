@@ -8,7 +8,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from tracker.domain.catalog._shared import _choice, _given, _record_changes, _title, stable_topics
-from tracker.domain.catalog.vocabulary import POSTBACK_EVENTS
+from tracker.domain.catalog.vocabulary import POSTBACK_EVENTS, POSTBACK_METHODS, POSTBACK_MODES
 from tracker.domain.errors import DomainError
 from tracker.domain.rules import check_url
 
@@ -47,8 +47,8 @@ class Postback(Aggregate):
         _choice("event", fields["event"], POSTBACK_EVENTS)
         if fields["event"] == "custom" and not fields.get("event_name"):
             raise DomainError("event_name", "required for a custom event postback")
-        _choice("mode", fields["mode"], ("attributed", "all"))
-        _choice("method", fields["method"], ("GET", "POST"))
+        _choice("mode", fields["mode"], POSTBACK_MODES)
+        _choice("method", fields["method"], POSTBACK_METHODS)
         _check_template_url(fields["url"])
         if fields["method"] == "GET" and fields.get("body"):
             raise DomainError("body", "a GET postback has no body")
@@ -64,7 +64,7 @@ class Postback(Aggregate):
     ) -> None:
         clean = _given(title=title, url=url, mode=mode, body=body)
         if "mode" in clean:
-            _choice("mode", clean["mode"], ("attributed", "all"))
+            _choice("mode", clean["mode"], POSTBACK_MODES)
         if "url" in clean:
             _check_template_url(clean["url"])
         if clean.get("body") and self.method == "GET":
