@@ -20,8 +20,8 @@ _T = TypeVar("_T", bound=type)
 
 def stable_topics(cls: _T) -> _T:
     """Give an aggregate and its event classes the topics ``tracker.domain.catalog:<qualname>``
-    whichever module defines them, so stored events, views and running processes of an
-    earlier release name them the same way."""
+    whichever module defines them, so that events and views stored before, and processes still
+    running an earlier release, agree with this one."""
     events = [v for v in vars(cls).values() if isinstance(v, type) and issubclass(v, DomainEvent)]
     for obj in (cls, *events):
         topic = f"{TOPIC_MODULE}:{obj.__qualname__}"
