@@ -13,6 +13,19 @@ from quart import request
 from quart_schema import DataSource, RequestSchemaValidationError
 from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 
+from tracker.domain.catalog.vocabulary import (
+    CampaignStatus,
+    CampaignType,
+    CpaTarget,
+    LinkStatus,
+    Platform,
+    PostbackEvent,
+    PostbackMethod,
+    PostbackMode,
+    SendingMode,
+    TariffModel,
+    TokenRole,
+)
 from tracker.domain.errors import DomainError
 
 
@@ -62,7 +75,7 @@ class AttributionIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 class AppIn(Struct, forbid_unknown_fields=True):
     title: Title
-    platform: Literal["android", "ios", "web"]
+    platform: Platform
     store_url: Url | None = None
     bundle_id: Annotated[str, Meta(max_length=255)] | None = None
     attribution: AttributionIn | None = None
@@ -98,7 +111,7 @@ class TrafficTypeIn(Struct, forbid_unknown_fields=True):
 class CampaignIn(Struct, forbid_unknown_fields=True):
     title: Title
     traffic_type: Annotated[str, Meta(min_length=1, max_length=64)]
-    campaign_type: Literal["regular", "preinstall"] = "regular"
+    campaign_type: CampaignType = "regular"
     partner_id: str | None = None
 
 
@@ -106,7 +119,7 @@ class CampaignPatch(Struct, forbid_unknown_fields=True):
     title: Title | None = None
     traffic_type: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
     partner_id: str | None = None
-    status: Literal["active", "paused", "archived"] | None = None
+    status: CampaignStatus | None = None
 
 
 class Targets(Struct, forbid_unknown_fields=True):
@@ -128,19 +141,17 @@ class LinkIn(Struct, forbid_unknown_fields=True):
 
 class LinkPatch(Struct, forbid_unknown_fields=True):
     title: Title | None = None
-    status: Literal["active", "archived"] | None = None
+    status: LinkStatus | None = None
     target_url: Url | None = None
     deep_link: Annotated[str, Meta(max_length=4096)] | None = None
 
 
 class TariffIn(Struct, forbid_unknown_fields=True):
-    model: Literal["cpa", "cpc", "cpm", "revshare", "other"]
+    model: TariffModel
     currency: Currency
     starts_on: date
     ends_on: date | None = None
-    target: (
-        Literal["install", "reinstall", "reengagement", "first_payment", "custom_event"] | None
-    ) = None
+    target: CpaTarget | None = None
     event_name: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
     rate: Money | None = None
     percent: Money | None = None
@@ -164,24 +175,12 @@ class CorrectionsQuery(Struct):
     include_deleted: bool = False
 
 
-PostbackEvent = Literal[
-    "install",
-    "reinstall",
-    "reengagement",
-    "registration",
-    "login",
-    "purchase",
-    "first_payment",
-    "custom",
-]
-
-
 class PostbackIn(Struct, forbid_unknown_fields=True):
     title: Title
     event: PostbackEvent
     url: Url
-    mode: Literal["attributed", "all"] = "attributed"
-    method: Literal["GET", "POST"] = "GET"
+    mode: PostbackMode = "attributed"
+    method: PostbackMethod = "GET"
     body: Annotated[str, Meta(max_length=65536)] | None = None
     event_name: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
     partner_id: str | None = None
@@ -192,29 +191,26 @@ class PostbackIn(Struct, forbid_unknown_fields=True):
 class PostbackPatch(Struct, forbid_unknown_fields=True):
     title: Title | None = None
     url: Url | None = None
-    mode: Literal["attributed", "all"] | None = None
+    mode: PostbackMode | None = None
     body: Annotated[str, Meta(max_length=65536)] | None = None
 
 
-Mode = Literal["off", "attributed", "all"]
-
-
 class SendingIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
-    install: Mode | None = None
-    reinstall: Mode | None = None
-    reengagement: Mode | None = None
-    registration: Mode | None = None
-    login: Mode | None = None
-    purchase: Mode | None = None
-    first_payment: Mode | None = None
-    custom: Mode | None = None
+    install: SendingMode | None = None
+    reinstall: SendingMode | None = None
+    reengagement: SendingMode | None = None
+    registration: SendingMode | None = None
+    login: SendingMode | None = None
+    purchase: SendingMode | None = None
+    first_payment: SendingMode | None = None
+    custom: SendingMode | None = None
 
     def modes(self) -> dict[str, str]:
         return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
 
 
 class TokenIn(Struct, forbid_unknown_fields=True):
-    role: Literal["admin", "viewer", "partner"]
+    role: TokenRole
     partner_id: str | None = None
     label: Annotated[str, Meta(max_length=200)] = ""
 
