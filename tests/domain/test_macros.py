@@ -20,6 +20,7 @@ from tracker.domain.macros import (
     macro_values,
     macros_in,
     render,
+    rewrite_link_template,
 )
 
 GAID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
@@ -396,3 +397,43 @@ def test_a_json_rendered_value_reads_back_from_a_json_string(value: str) -> None
 def test_a_template_without_macros_renders_unchanged(template: str, values: dict[str, str]) -> None:
     if not macros_in(template):
         assert render(template, values) == template
+
+
+# link templates shown to partners
+
+
+BASE = "https://t.example/c/b1c2d3"
+
+
+@pytest.mark.parametrize(
+    ("url", "mapping", "shown"),
+    [
+        (BASE, {"mt_gaid": "{gaid}"}, f"{BASE}?mt_gaid={{gaid}}"),
+        (
+            BASE,
+            {"mt_gaid": "{gaid}", "mt_idfa": "%%IDFA%%"},
+            f"{BASE}?mt_gaid={{gaid}}&mt_idfa=%%IDFA%%",
+        ),
+        (f"{BASE}?", {"mt_idfa": "%%IDFA%%"}, f"{BASE}?mt_idfa=%%IDFA%%"),
+        (
+            f"{BASE}?a=1&mt_idfa={{idfa}}&b=%20&c",
+            {"mt_idfa": "%%IDFA%%"},
+            f"{BASE}?a=1&mt_idfa=%%IDFA%%&b=%20&c",
+        ),
+        (
+            f"{BASE}?mt_idfa&a=1",
+            {"mt_idfa": "[IDFA]", "mt_gaid": "[GAID]"},
+            f"{BASE}?mt_idfa=[IDFA]&a=1&mt_gaid=[GAID]",
+        ),
+        (f"{BASE}?a=1#top", {"mt_gaid": "[GAID]"}, f"{BASE}?a=1&mt_gaid=[GAID]#top"),
+        (f"{BASE}?a=1&b=2", {}, f"{BASE}?a=1&b=2"),
+        (BASE, {}, BASE),
+    ],
+)
+def test_rewrite_link_template(url: str, mapping: dict[str, str], shown: str) -> None:
+    assert rewrite_link_template(url, mapping) == shown
+
+
+def test_rewrite_link_template_replaces_a_repeated_parameter_everywhere() -> None:
+    url = f"{BASE}?mt_gaid=1&x=2&mt_gaid=3"
+    assert rewrite_link_template(url, {"mt_gaid": "G"}) == f"{BASE}?mt_gaid=G&x=2&mt_gaid=G"

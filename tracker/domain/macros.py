@@ -244,3 +244,26 @@ def render(
 def macros_in(template: str) -> list[str]:
     """The macro names a template uses, in order of first use, each once."""
     return list(dict.fromkeys(_MACRO.findall(template)))
+
+
+def rewrite_link_template(url: str, mapping: Mapping[str, str]) -> str:
+    """A tracking link as shown to a partner: each query parameter named in ``mapping``
+    ({our parameter: the partner's macro}) gets the partner's macro as its value, verbatim.
+
+    Other parameters, their order and encoding stay as they are; a mapped parameter the URL
+    lacks is appended in the mapping's order.
+    """
+    if not mapping:
+        return url
+    rest, hash_mark, fragment = url.partition("#")
+    base, _, query = rest.partition("?")
+    pairs: list[str] = []
+    seen: set[str] = set()
+    for pair in query.split("&") if query else []:
+        name = pair.partition("=")[0]
+        if name in mapping:
+            pair = f"{name}={mapping[name]}"
+            seen.add(name)
+        pairs.append(pair)
+    pairs += [f"{name}={macro}" for name, macro in mapping.items() if name not in seen]
+    return f"{base}?{'&'.join(pairs)}{hash_mark}{fragment}"
