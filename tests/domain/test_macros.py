@@ -7,6 +7,7 @@ import re
 import string
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -22,6 +23,8 @@ from tracker.domain.macros import (
     render,
     rewrite_link_template,
 )
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "macros.md"
 
 GAID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 IDFA = "6d92078a-8246-4ba4-ae5b-76104861e7dc"
@@ -437,3 +440,41 @@ def test_rewrite_link_template(url: str, mapping: dict[str, str], shown: str) ->
 def test_rewrite_link_template_replaces_a_repeated_parameter_everywhere() -> None:
     url = f"{BASE}?mt_gaid=1&x=2&mt_gaid=3"
     assert rewrite_link_template(url, {"mt_gaid": "G"}) == f"{BASE}?mt_gaid=G&x=2&mt_gaid=G"
+
+
+# docs/macros.md
+
+
+def _system_table() -> list[list[str]]:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("## System macros", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows[2:]]
+    return cells
+
+
+def test_docs_list_exactly_the_system_macros_with_their_descriptions_and_examples() -> None:
+    table = _system_table()
+    assert [row[0] for row in table] == [f"`{name}`" for name in SYSTEM_MACROS]
+    for name, description, example in table:
+        bare = name.strip("`")
+        assert description == SYSTEM_MACROS[bare], bare
+        assert example == f"`{EXPECTED[bare]}`", bare
+
+
+def test_docs_explain_subids_partner_event_and_click_parameters() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for name in SUBID_MACROS:
+        assert f"`{name}`" in text, name
+    for rule in ("`mtpp_<name>`", "`mtep_<name>`", "`{clickId}`", "percent-encoded", "JSON"):
+        assert rule in text, rule
+
+
+def test_docs_example_template_renders_as_shown() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    template = (
+        "https://postback.example.com/install?click={clickId}"
+        "&idfa={mt_idfa_upper_or_gaid_lower}&ts={mt_event_ts}&id={mt_postback_id}"
+    )
+    assert template in text
+    assert render(template, macro_values(FULL)) in text

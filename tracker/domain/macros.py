@@ -89,7 +89,7 @@ SYSTEM_MACROS: dict[str, str] = {
     "mt_payment_currency": "the revenue's currency, ISO 4217",
     "mt_install_ts": "when the app was installed, unix seconds",
     "mt_click_ts": "when the attributed click (or impression) happened, unix seconds",
-    "mt_ctit": "click to install time, whole seconds",
+    "mt_ctit": "click to install time, whole seconds (rounded down)",
     "mt_ip": "the device's IP address",
     "mt_ua": "the device's User-Agent",
     "mt_country": "the device's country, ISO 3166-1 alpha-2",
