@@ -14,6 +14,7 @@ from tracker.domain.catalog import (
     TrackingLink,
     TrafficType,
 )
+from tracker.domain.macros import rewrite_link_template
 from tracker.plugin_types import PartnerSpec
 
 
@@ -108,9 +109,8 @@ def link(lk: TrackingLink, base_url: str, partner_macros: dict[str, str] | None)
     }
     if partner_macros:
         # Built at read time, so a partner's new mapping shows on existing links too.
-        query = "&".join(f"{k}={v}" for k, v in partner_macros.items())
-        data["click_url_template"] = f"{click_url}?{query}"
-        data["impression_url_template"] = f"{impression_url}?{query}"
+        data["click_url_template"] = rewrite_link_template(click_url, partner_macros)
+        data["impression_url_template"] = rewrite_link_template(impression_url, partner_macros)
     return data
 
 
