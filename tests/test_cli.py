@@ -84,3 +84,12 @@ async def test_token_revoke_by_id(
         await error(client, "GET", "/api/v1/apps", 401, token=viewer["token"])
         assert main(["token", "revoke", "not-a-token"]) == 2
         assert "token_id" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_partners_lists_the_loaded_plugins_with_their_distribution_and_partners(capsys):
+    assert main(["partners"]) == 0
+    out = capsys.readouterr().out
+    assert "system_partners: tracker 0.1.0" in out
+    assert "template_postbacks: tracker 0.1.0" in out
+    assert "organic (system): Organic" in out

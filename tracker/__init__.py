@@ -5,8 +5,23 @@ The public API for plugin authors is what this module exports; everything else i
 
 import pluggy
 
-from tracker.plugin_types import PartnerSpec
+from tracker.domain.macros import render as render_template
+from tracker.plugin_types import (
+    DeliveryOutcome,
+    PartnerSpec,
+    PostbackRequest,
+    PostbackResponse,
+    PostbackTemplate,
+)
 
 hookimpl = pluggy.HookimplMarker("tracker")
 
-__all__ = ["PartnerSpec", "hookimpl"]
+__all__ = [
+    "DeliveryOutcome",
+    "PartnerSpec",
+    "PostbackRequest",
+    "PostbackResponse",
+    "PostbackTemplate",
+    "hookimpl",
+    "render_template",
+]

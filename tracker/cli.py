@@ -1,4 +1,4 @@
-"""``tracker serve | worker | release | token | replay``."""
+"""``tracker serve | web | worker | release | token | replay | partners``."""
 
 from __future__ import annotations
 
@@ -87,6 +87,20 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.equal else 1
 
 
+def _partners() -> int:
+    from tracker.plugin_manager import build_plugin_manager, loaded_plugins, plugin_partners
+
+    plugins = build_plugin_manager()
+    print("plugins:")
+    for name, source in loaded_plugins(plugins):
+        print(f"  {name}: {source}")
+    print("partners:")
+    for spec in plugin_partners(plugins).values():
+        events = ", ".join(spec.supported_events) or "no postbacks"
+        print(f"  {spec.id} ({spec.kind}): {spec.title}; events: {events}")
+    return 0
+
+
 def _release(settings: Settings) -> int:
     from tracker.bootstrap import bootstrap
 
@@ -106,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     web.add_argument("--port", type=int)
     sub.add_parser("worker", help="run only the background actors (projections)")
     sub.add_parser("release", help="create the store's tables and exit")
+    sub.add_parser("partners", help="list the loaded plugins and the partners they bring")
     token = sub.add_parser("token", help="manage API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="print a new token once")
@@ -138,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "release":
         return _release(settings)
+    if args.command == "partners":
+        return _partners()
     if args.command == "token":
         return _token(settings, args)
     if args.command == "replay":

@@ -153,7 +153,7 @@ async def test_the_api_history_and_replay_show_events_under_the_old_topics(
 ) -> None:
     with trio.fail_after(20):
         game, spring = _old_history()
-        _store_under_old_topics(tracker.catalog_app, game, spring)
+        _store_under_old_topics(tracker.stores.catalog, game, spring)
         tracker.refresh_directory()
 
         _, shown = await call(client, "GET", f"/api/v1/campaigns/{spring.id}", expect=200)
