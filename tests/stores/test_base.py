@@ -12,16 +12,8 @@ import pytest
 from tests.conftest import POSTGRES_URL
 from tracker.application import CatalogApplication
 from tracker.domain.catalog import Partner
-from tracker.projections.base import (
-    MemoryViewStore,
-    PostgresViewStore,
-    Projection,
-    Rows,
-    SqliteViewStore,
-    ViewStore,
-    catch_up,
-    prefix_range,
-)
+from tracker.projections.base import Projection, Rows, prefix_range
+from tracker.stores import MemoryViewStore, PostgresViewStore, SqliteViewStore, ViewStore, catch_up
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
