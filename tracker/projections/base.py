@@ -1,7 +1,9 @@
 """Projections: pure functions of events into the rows of their own view.
 
 A projection is pure: ``apply(event, rows)`` reads and writes rows of its own view and does
-nothing else. Where views live and how events reach them is ``tracker.stores``.
+nothing else. A view has key rows (key -> value, ordered by key) and the SQL tables its
+projection declares (``tables``, see ``tracker.projections.tables``). Where views live and how
+events reach them is ``tracker.stores``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
+
+from tracker.projections.tables import Table, TableRows
 
 if TYPE_CHECKING:
     from tracker.stores import MemoryViewStore as MemoryViewStore
@@ -26,6 +30,8 @@ class Rows(Protocol):
     def scan(
         self, lo: str, hi: str, *, reverse: bool = False, limit: int | None = None
     ) -> Iterator[tuple[str, Any]]: ...
+    def table(self, name: str) -> TableRows:
+        """One of the tables the view's projection declares."""
 
 
 def prefix_range(prefix: str) -> tuple[str, str]:
@@ -37,6 +43,7 @@ class Projection(ABC):
     name: str
     application: str
     topics: tuple[str, ...] = ()
+    tables: tuple[Table, ...] = ()
 
     @abstractmethod
     def apply(self, event: Any, rows: Rows) -> None:

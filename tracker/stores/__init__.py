@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tracker.application import postgres_env
 from tracker.settings import Settings
-from tracker.stores.base import TrackedRows, ViewStore, catch_up
+from tracker.stores.base import TrackedRows, ViewReader, ViewStore, catch_up
 from tracker.stores.memory import MemoryViewStore
 from tracker.stores.postgres import PostgresViewStore
 from tracker.stores.sqlite import SqliteViewStore
@@ -16,6 +16,7 @@ __all__ = [
     "PostgresViewStore",
     "SqliteViewStore",
     "TrackedRows",
+    "ViewReader",
     "ViewStore",
     "catch_up",
     "open_view_store",

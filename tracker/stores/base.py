@@ -1,14 +1,14 @@
 """The view store interface, and catch-up: running a projection into a store.
 
-A view keeps rows ordered by key (so range scans serve as indices) together with the position
-of the last event applied, written in the same transaction: each event is applied exactly once,
-and a view can be dropped and rebuilt from zero.
+A view keeps rows ordered by key (so range scans serve as indices) and the tables its
+projection declares, together with the position of the last event applied, written in the same
+transaction: each event is applied exactly once, and a view can be dropped and rebuilt from zero.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -16,10 +16,16 @@ from eventsourcing.application import Application
 from eventsourcing.utils import get_topic, resolve_topic
 
 from tracker.projections.base import Projection, Rows
+from tracker.projections.tables import Table, TableReader
 
 
 class ViewStore(ABC):
-    """Where views live. Each view has its own rows and tracked position."""
+    """Where views live. Each view has its own key rows, tables and tracked position."""
+
+    @abstractmethod
+    def declare(self, view: str, tables: Iterable[Table]) -> None:
+        """Make the view's tables known in this process (``catch_up`` declares a projection's);
+        they are created in the database on the view's first transaction that uses them."""
 
     @abstractmethod
     def position(self, view: str) -> int: ...
@@ -29,11 +35,19 @@ class ViewStore(ABC):
     def transaction(self, view: str) -> Iterator[TrackedRows]: ...
 
     @abstractmethod
-    def dump(self, view: str) -> Iterator[tuple[str, bytes]]:
-        """Every row of a view in key order, values encoded: for comparing two views."""
+    @contextmanager
+    def read(self, view: str) -> Iterator[ViewReader]:
+        """Read a view outside a projection: one consistent snapshot, no tracking, no writes.
+        A table declared here but not built yet reads as empty."""
 
     @abstractmethod
-    def drop(self, view: str) -> None: ...
+    def dump(self, view: str) -> Iterator[tuple[str, bytes]]:
+        """Every key row and table row of a view in key order, values encoded: for comparing
+        two views. A table row's key is NUL, the table name, NUL and its primary key."""
+
+    @abstractmethod
+    def drop(self, view: str) -> None:
+        """Forget the view: its key rows, its tables and its position."""
 
     def close(self) -> None:  # noqa: B027
         pass
@@ -44,6 +58,33 @@ class TrackedRows(Rows, Protocol):
     start_position: int
 
     def track(self, position: int) -> None: ...
+
+
+class ViewReader(Protocol):
+    def get(self, key: str) -> Any | None: ...
+    def scan(
+        self, lo: str, hi: str, *, reverse: bool = False, limit: int | None = None
+    ) -> Iterator[tuple[str, Any]]: ...
+    def table(self, name: str) -> TableReader: ...
+
+
+class ReadOnlyRows:
+    """What ``ViewStore.read`` gives: the reads of a view's rows and its table readers."""
+
+    def __init__(self, rows: Rows, tables: Callable[[str], TableReader]) -> None:
+        self._rows = rows
+        self._tables = tables
+
+    def get(self, key: str) -> Any | None:
+        return self._rows.get(key)
+
+    def scan(
+        self, lo: str, hi: str, *, reverse: bool = False, limit: int | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        return self._rows.scan(lo, hi, reverse=reverse, limit=limit)
+
+    def table(self, name: str) -> TableReader:
+        return self._tables(name)
 
 
 def plain(value: Any) -> Any:
@@ -76,6 +117,8 @@ def catch_up(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Apply every event after the view's position (up to ``stop``); return the new position."""
+    if projection.tables:
+        store.declare(projection.name, projection.tables)
     position = store.position(projection.name)
     while stop is None or position < stop:
         notifications = app.recorder.select_notifications(

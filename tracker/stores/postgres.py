@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from tracker.codec import MsgpackTranscoder
-from tracker.stores.base import TrackedRows, ViewStore
-from tracker.stores.sql import SqlRows
+from tracker.projections.tables import Table
+from tracker.stores.base import ReadOnlyRows, TrackedRows, ViewReader, ViewStore
+from tracker.stores.sql import META_TABLE_SQL, POSTGRES, SqlRows
+from tracker.stores.tables import SqlTables, ViewTables
+
+_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
 class PostgresViewStore(ViewStore):
@@ -17,6 +21,7 @@ class PostgresViewStore(ViewStore):
 
         self._schema = schema
         self._codec = MsgpackTranscoder()
+        self._tables = SqlTables(POSTGRES, self._codec)
         self._lock = threading.Lock()
         self._conn = psycopg.connect(conninfo, autocommit=True)
         with self._conn.cursor() as c:
@@ -30,6 +35,10 @@ class PostgresViewStore(ViewStore):
                 "CREATE TABLE IF NOT EXISTS view_tracking (view TEXT PRIMARY KEY, "
                 "position BIGINT NOT NULL)"
             )
+            c.execute(META_TABLE_SQL)
+
+    def declare(self, view: str, tables: Iterable[Table]) -> None:
+        self._tables.declare(view, tables)
 
     def position(self, view: str) -> int:
         with self._lock, self._conn.cursor() as c:
@@ -40,7 +49,9 @@ class PostgresViewStore(ViewStore):
     @contextmanager
     def transaction(self, view: str) -> Iterator[TrackedRows]:
         with self._lock, self._conn.transaction(), self._conn.cursor() as c:
-            rows = SqlRows(c, view, self._codec, "%s")
+            tables = ViewTables(self._tables, c, view, write=True)
+            rows = SqlRows(c, view, self._codec, "%s", tables)
+            # The locked tracking row also serialises creating the view's tables.
             c.execute(
                 "INSERT INTO view_tracking (view, position) VALUES (%s, 0) "
                 "ON CONFLICT (view) DO NOTHING",
@@ -56,15 +67,23 @@ class PostgresViewStore(ViewStore):
                     (view, rows.position),
                 )
 
+    @contextmanager
+    def read(self, view: str) -> Iterator[ViewReader]:
+        with self._lock, self._conn.transaction(), self._conn.cursor() as c:
+            c.execute(_SNAPSHOT)
+            tables = ViewTables(self._tables, c, view, write=False)
+            yield ReadOnlyRows(SqlRows(c, view, self._codec, "%s"), tables.reader)
+
     def dump(self, view: str) -> Iterator[tuple[str, bytes]]:
-        with self._lock, self._conn.cursor() as c:
+        with self._lock, self._conn.transaction(), self._conn.cursor() as c:
+            c.execute(_SNAPSHOT)
             c.execute("SELECT key, value FROM view_rows WHERE view = %s ORDER BY key", (view,))
-            rows = c.fetchall()
-        for key, value in rows:
-            yield key, bytes(value)
+            rows = [(key, bytes(value)) for key, value in c.fetchall()]
+            return self._tables.dump(c, view, rows)
 
     def drop(self, view: str) -> None:
         with self._lock, self._conn.transaction(), self._conn.cursor() as c:
+            self._tables.drop(c, view)
             c.execute("DELETE FROM view_rows WHERE view = %s", (view,))
             c.execute("DELETE FROM view_tracking WHERE view = %s", (view,))
 

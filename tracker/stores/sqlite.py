@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tracker.codec import MsgpackTranscoder
-from tracker.stores.base import TrackedRows, ViewStore
-from tracker.stores.sql import SqlRows
+from tracker.projections.tables import Table
+from tracker.stores.base import ReadOnlyRows, TrackedRows, ViewReader, ViewStore
+from tracker.stores.sql import META_TABLE_SQL, SQLITE, SqlRows
+from tracker.stores.tables import SqlTables, ViewTables
 
 
 class SqliteViewStore(ViewStore):
@@ -20,6 +22,7 @@ class SqliteViewStore(ViewStore):
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._codec = MsgpackTranscoder()
+        self._tables = SqlTables(SQLITE, self._codec)
         self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=10000")
@@ -27,8 +30,11 @@ class SqliteViewStore(ViewStore):
             "CREATE TABLE IF NOT EXISTS view_rows (view TEXT NOT NULL, key TEXT NOT NULL, "
             "value BLOB NOT NULL, PRIMARY KEY (view, key)) WITHOUT ROWID;"
             "CREATE TABLE IF NOT EXISTS view_tracking (view TEXT PRIMARY KEY, "
-            "position INTEGER NOT NULL);"
+            f"position INTEGER NOT NULL);{META_TABLE_SQL};"
         )
+
+    def declare(self, view: str, tables: Iterable[Table]) -> None:
+        self._tables.declare(view, tables)
 
     def position(self, view: str) -> int:
         with self._lock:
@@ -43,7 +49,8 @@ class SqliteViewStore(ViewStore):
             c = self._conn.cursor()
             c.execute("BEGIN IMMEDIATE")
             try:
-                rows = SqlRows(c, view, self._codec, "?")
+                tables = ViewTables(self._tables, c, view, write=True)
+                rows = SqlRows(c, view, self._codec, "?", tables)
                 row = c.execute(
                     "SELECT position FROM view_tracking WHERE view = ?", (view,)
                 ).fetchone()
@@ -60,18 +67,41 @@ class SqliteViewStore(ViewStore):
                 c.execute("ROLLBACK")
                 raise
 
+    @contextmanager
+    def read(self, view: str) -> Iterator[ViewReader]:
+        with self._lock:
+            c = self._conn.cursor()
+            c.execute("BEGIN")  # deferred: the first read fixes the snapshot
+            try:
+                tables = ViewTables(self._tables, c, view, write=False)
+                yield ReadOnlyRows(SqlRows(c, view, self._codec, "?"), tables.reader)
+            finally:
+                c.execute("ROLLBACK")
+
     def dump(self, view: str) -> Iterator[tuple[str, bytes]]:
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT key, value FROM view_rows WHERE view = ? ORDER BY key", (view,)
-            ).fetchall()
-        for key, value in rows:
-            yield key, bytes(value)
+            c = self._conn.cursor()
+            c.execute("BEGIN")
+            try:
+                rows = c.execute(
+                    "SELECT key, value FROM view_rows WHERE view = ? ORDER BY key", (view,)
+                ).fetchall()
+                return self._tables.dump(c, view, [(key, bytes(value)) for key, value in rows])
+            finally:
+                c.execute("ROLLBACK")
 
     def drop(self, view: str) -> None:
         with self._lock:
-            self._conn.execute("DELETE FROM view_rows WHERE view = ?", (view,))
-            self._conn.execute("DELETE FROM view_tracking WHERE view = ?", (view,))
+            c = self._conn.cursor()
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                self._tables.drop(c, view)
+                c.execute("DELETE FROM view_rows WHERE view = ?", (view,))
+                c.execute("DELETE FROM view_tracking WHERE view = ?", (view,))
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self._conn.close()
