@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ import trio
 from tests.web.api_helpers import call, create_app, create_campaign, create_smart_link
 from tracker.bootstrap import Tracker
 from tracker.cli import main
+from tracker.projections.base import Projection, Rows
+from tracker.projections.tables import Column, Table
 from tracker.replay import replay
 from tracker.settings import Settings
 
@@ -139,3 +142,64 @@ def test_replay_says_when_the_live_view_is_behind_the_stream(tracker: Tracker) -
     catalog = next(v for v in report.views if v.name == "catalog")
     assert catalog.behind_from == catalog.position + 1
     assert "not in the live view yet" in report.summary()
+
+
+class CatalogTally(Projection):
+    """A projection with tables: every catalog event, and a tally per event type."""
+
+    name = "catalog_tally"
+    application = "catalog"
+    tables = (
+        Table(
+            "events",
+            columns=(
+                Column("aggregate_id", "text"),
+                Column("version", "integer"),
+                Column("at", "timestamp"),
+                Column("weight", "decimal"),
+                Column("topic", "blob"),
+            ),
+            primary_key=("aggregate_id", "version"),
+            indexes=(("at",),),
+        ),
+        Table(
+            "tally",
+            columns=(Column("kind", "text"), Column("n", "integer"), Column("weight", "decimal")),
+            primary_key=("kind",),
+        ),
+    )
+
+    def apply(self, event: Any, rows: Rows) -> None:
+        kind = type(event).__qualname__
+        rows.table("events").insert(
+            {
+                "aggregate_id": str(event.originator_id),
+                "version": event.originator_version,
+                "at": event.timestamp,
+                "weight": Decimal("0.1"),
+                "topic": {"kind": kind, "version": event.originator_version},
+            }
+        )
+        rows.table("tally").add({"kind": kind}, {"n": 1, "weight": Decimal("0.1")})
+
+
+async def test_replay_compares_the_tables_of_a_view(client: Any, tracker: Tracker) -> None:
+    with trio.fail_after(20):
+        tracker.projections.append(CatalogTally())
+        await _activity(client)
+        tracker.update_views()
+        report = replay(tracker)  # the live store may be PostgreSQL, the replay is SQLite
+        assert report.equal, report.summary()
+        tally = next(v for v in report.views if v.name == "catalog_tally")
+        assert tally.position == tracker.views.position("catalog_tally") > 0
+        assert tally.rows > tally.position  # an events row per event, and the tallies
+        with tracker.views.transaction("catalog_tally") as rows:
+            assert rows.table("tally").update({"kind": "App.Registered"}, {"n": 99}) == 1
+        tally = next(v for v in replay(tracker).views if v.name == "catalog_tally")
+        assert tally.difference is not None
+        assert "App.Registered" in tally.difference and "n: live 99 != replay 1" in tally.difference
+        with tracker.views.transaction("catalog_tally") as rows:
+            rows.table("tally").update({"kind": "App.Registered"}, {"n": 1})
+            rows.table("events").delete({"version": 1})
+        tally = next(v for v in replay(tracker).views if v.name == "catalog_tally")
+        assert tally.difference is not None and "missing from the live view" in tally.difference

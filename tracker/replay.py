@@ -10,7 +10,8 @@ from typing import Any
 
 from tracker.bootstrap import Tracker
 from tracker.codec import MsgpackTranscoder
-from tracker.projections.base import Projection, SqliteViewStore, catch_up
+from tracker.projections.base import Projection
+from tracker.stores import SqliteViewStore, catch_up
 
 
 @dataclass

@@ -24,9 +24,9 @@ from tracker.domain.catalog import (
     TrafficType,
 )
 from tracker.domain.errors import Conflict, DomainError, NotFound
-from tracker.projections.base import MemoryViewStore, catch_up
 from tracker.projections.catalog import Catalog, CatalogProjection
 from tracker.services.catalog import CatalogService
+from tracker.stores import MemoryViewStore, catch_up
 
 # helpers
 

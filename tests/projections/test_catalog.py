@@ -20,8 +20,8 @@ from tracker.domain.catalog import (
     TrackingLink,
     TrafficType,
 )
-from tracker.projections.base import MemoryViewStore, SqliteViewStore, catch_up
 from tracker.projections.catalog import Catalog, CatalogProjection
+from tracker.stores import MemoryViewStore, SqliteViewStore, catch_up
 
 
 @pytest.fixture

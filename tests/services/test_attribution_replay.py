@@ -18,8 +18,8 @@ from tracker.application import (
 from tracker.bootstrap import Tracker, default_projections
 from tracker.domain.ingest import SdkEventReceived
 from tracker.plugin_manager import build_plugin_manager
-from tracker.projections.base import MemoryViewStore, catch_up
 from tracker.settings import load_settings
+from tracker.stores import MemoryViewStore, catch_up
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 

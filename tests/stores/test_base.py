@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,36 +11,8 @@ import pytest
 from tests.conftest import POSTGRES_URL
 from tracker.application import CatalogApplication
 from tracker.domain.catalog import Partner
-from tracker.projections.base import (
-    MemoryViewStore,
-    PostgresViewStore,
-    Projection,
-    Rows,
-    SqliteViewStore,
-    ViewStore,
-    catch_up,
-    prefix_range,
-)
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def views(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ViewStore]:
-    if request.param == "memory":
-        yield MemoryViewStore()
-    elif request.param == "sqlite":
-        store = SqliteViewStore(tmp_path / "views.sqlite")
-        yield store
-        store.close()
-    else:
-        import psycopg
-
-        schema = f"v_{uuid.uuid4().hex[:12]}"
-        store = PostgresViewStore(POSTGRES_URL, schema)
-        yield store
-        store.close()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
+from tracker.projections.base import Projection, Rows, prefix_range
+from tracker.stores import PostgresViewStore, SqliteViewStore, ViewStore, catch_up
 
 KEYS = ["app/b", "app/a", "app/Z", "app/é", "app/a/1", "apq", "ap", "link/x"]
 
