@@ -77,6 +77,7 @@ class World:
         ip: str | None = None,
         ua: str | None = None,
         platform: str | None = "android",
+        params: dict[str, str] | None = None,
         **device: str,
     ) -> str:
         link = self.tracker.catalog.link(code)
@@ -95,7 +96,7 @@ class World:
             device=device,
             subids={},
             cost=None,
-            params={},
+            params=params or {},
             malformed={},
             s2s=False,
         )

@@ -10,6 +10,7 @@ from tests.web.test_attribution_api import GAID, _install, _sdk, _setup
 from tracker.actors.attributor import AttributorActor
 from tracker.actors.directory import DirectoryActor
 from tracker.actors.ingest_writer import IngestWriterActor
+from tracker.actors.postback_sender import PostbackSenderActor
 from tracker.actors.projector import ProjectorActor
 from tracker.bootstrap import Role, bootstrap, build_process
 
@@ -20,7 +21,13 @@ def _kinds(process) -> set[type]:
 
 def test_each_role_runs_exactly_its_actors(tracker):
     serve = build_process(tracker, Role.SERVE)
-    assert _kinds(serve) == {DirectoryActor, ProjectorActor, IngestWriterActor, AttributorActor}
+    assert _kinds(serve) == {
+        DirectoryActor,
+        ProjectorActor,
+        PostbackSenderActor,
+        IngestWriterActor,
+        AttributorActor,
+    }
     assert serve.web is not None and serve.web.owns_views
 
     web = build_process(tracker, Role.WEB)
@@ -29,7 +36,7 @@ def test_each_role_runs_exactly_its_actors(tracker):
     assert web.web is not None and not web.web.owns_views
 
     worker = build_process(tracker, Role.WORKER)
-    assert _kinds(worker) == {DirectoryActor, ProjectorActor}
+    assert _kinds(worker) == {DirectoryActor, ProjectorActor, PostbackSenderActor}
     assert worker.ingest_writer is None and worker.attributor is None and worker.web is None
 
 

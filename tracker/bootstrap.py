@@ -8,34 +8,30 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 
 import pluggy
 
 from tracker.actors.attributor import AttributorActor
 from tracker.actors.directory import DirectoryActor
 from tracker.actors.ingest_writer import IngestWriterActor
+from tracker.actors.postback_sender import PostbackClient, PostbackSenderActor
 from tracker.actors.projector import ProjectorActor
 from tracker.actors.supervisor import Supervisor
-from tracker.application import EventStores, open_event_stores, postgres_env
+from tracker.application import EventStores, open_event_stores
 from tracker.ingest.geo import CountryOf, country_lookup
 from tracker.plugin_manager import build_plugin_manager, plugin_partners
 from tracker.plugin_types import PartnerSpec
-from tracker.projections.base import (
-    MemoryViewStore,
-    PostgresViewStore,
-    Projection,
-    SqliteViewStore,
-    ViewStore,
-    catch_up,
-)
+from tracker.projections.base import Projection
 from tracker.projections.catalog import Catalog, CatalogProjection
 from tracker.projections.installs import InstallsProjection
+from tracker.projections.outbox import OutboxProjection
 from tracker.projections.touchpoints import TouchpointProjection
 from tracker.services.attribution import AttributionService
 from tracker.services.catalog import CatalogService
 from tracker.services.ingest import IngestService
+from tracker.services.postbacks import PostbackService
 from tracker.settings import Settings
+from tracker.stores import MemoryViewStore, ViewStore, catch_up, open_view_store
 from tracker.web.touch import TouchHandler
 
 
@@ -78,6 +74,9 @@ class Tracker:
         self.catalog = Catalog(self.directory.rows(CatalogProjection.name))
         self.catalog_service = CatalogService(self.stores.catalog, self.catalog, self.partners)
         self.attribution = AttributionService(self.stores, self.catalog, self.views)
+        self.postbacks = PostbackService(
+            self.stores, self.catalog, self.views, self.plugins, self.partners
+        )
 
     @property
     def country_of(self) -> CountryOf:
@@ -98,20 +97,8 @@ class Tracker:
         self.stores.close()
 
 
-def open_view_store(settings: Settings, *, path: Path | None = None) -> ViewStore:
-    if settings.uses_postgres:
-        env = postgres_env(settings)
-        conninfo = (
-            f"dbname={env['POSTGRES_DBNAME']} host={env['POSTGRES_HOST']} "
-            f"port={env['POSTGRES_PORT']} user={env['POSTGRES_USER']}"
-            + (f" password={env['POSTGRES_PASSWORD']}" if env["POSTGRES_PASSWORD"] else "")
-        )
-        return PostgresViewStore(conninfo, settings.database_schema)
-    return SqliteViewStore(path or Path(settings.data_dir) / "views.sqlite")
-
-
 def default_projections() -> list[Projection]:
-    return [CatalogProjection(), TouchpointProjection(), InstallsProjection()]
+    return [CatalogProjection(), TouchpointProjection(), InstallsProjection(), OutboxProjection()]
 
 
 def bootstrap(
@@ -145,6 +132,7 @@ class WebServices:
     tracker: Tracker
     touch: TouchHandler
     ingest: IngestService
+    postback_client: PostbackClient
     owns_views: bool
 
 
@@ -160,6 +148,7 @@ class Process:
     projector: ProjectorActor | None = None
     ingest_writer: IngestWriterActor | None = None
     attributor: AttributorActor | None = None
+    postback_sender: PostbackSenderActor | None = None
     web: WebServices | None = None
 
 
@@ -167,21 +156,36 @@ def build_process(tracker: Tracker, role: Role) -> Process:
     settings = tracker.settings
     directory = DirectoryActor(tracker)
     actors: list = [directory]
-    projector = None
+    projector = sender = None
     if role.owns_views:
         # A worker is woken by no writer of its own: it polls the stores more often.
         projector = ProjectorActor(tracker, idle_seconds=0.1 if role is Role.WORKER else 0.5)
-        actors.append(projector)
+        sender = PostbackSenderActor(
+            tracker.postbacks,
+            clock=tracker.clock,
+            allow_private=settings.postback_allow_private,
+            concurrency=settings.postback_concurrency,
+            host_concurrency=settings.postback_host_concurrency,
+            poll_seconds=settings.postback_poll_ms / 1000,
+        )
+        actors += [projector, sender]
     if not role.serves_http:
-        return Process(role, tracker, Supervisor(actors), directory, projector)
+        return Process(
+            role, tracker, Supervisor(actors), directory, projector, postback_sender=sender
+        )
 
-    wake = projector.wake if projector is not None else lambda: None
+    def wake() -> None:
+        if projector is not None:
+            projector.wake()
+        if sender is not None:
+            sender.wake()
+
     writer = IngestWriterActor(
         tracker.stores.ingest,
         queue_size=settings.ingest_queue_size,
         batch_max=settings.ingest_batch_max,
         batch_latency_ms=settings.ingest_batch_latency_ms,
-        on_committed=wake,
+        on_committed=projector.wake if projector is not None else lambda: None,
         inline_when_idle=not settings.uses_postgres,
     )
     # A web process decides with the touchpoint index its worker keeps; one that owns the
@@ -197,10 +201,13 @@ def build_process(tracker: Tracker, role: Role) -> Process:
             country_of=tracker.country_of,
             on_stored=wake,
         ),
+        postback_client=PostbackClient(
+            tracker.postbacks, allow_private=settings.postback_allow_private
+        ),
         owns_views=role.owns_views,
     )
     supervisor = Supervisor([*actors, writer, attributor], draining=[writer])
-    return Process(role, tracker, supervisor, directory, projector, writer, attributor, web)
+    return Process(role, tracker, supervisor, directory, projector, writer, attributor, sender, web)
 
 
 # A young-generation collection every 10,000 allocations instead of 700: each costs about the

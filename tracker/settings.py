@@ -22,6 +22,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     admin_token: str = ""
     cipher_key: str = ""
     postback_allow_private: bool = False
+    postback_concurrency: int = 256
+    postback_host_concurrency: int = 64
+    postback_poll_ms: int = 1000
     proxy_trusted_hops: int = 0
     ingest_queue_size: int = 4096
     ingest_batch_max: int = 512

@@ -28,9 +28,9 @@ from tracker.domain.catalog import (
     TrackingLink,
     TrafficType,
 )
-from tracker.projections.base import MemoryViewStore, catch_up
 from tracker.projections.catalog import Catalog, CatalogProjection
 from tracker.replay import replay
+from tracker.stores import MemoryViewStore, catch_up
 
 AGGREGATES = [
     App,

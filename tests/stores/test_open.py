@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import tracker.stores
-from tracker.projections import base
 from tracker.settings import Settings, load_settings
 from tracker.stores import PostgresViewStore, SqliteViewStore, open_view_store
 
@@ -28,9 +26,3 @@ def test_sqlite_views_live_in_the_data_dir_unless_a_path_is_given(tmp_path: Path
     assert (tmp_path / "var" / "views.sqlite").exists()
     open_view_store(settings, path=tmp_path / "elsewhere.sqlite").close()
     assert (tmp_path / "elsewhere.sqlite").exists()
-
-
-def test_projections_base_still_lends_the_moved_names() -> None:
-    for name in tracker.stores.__all__:
-        if name not in ("open_view_store", "ViewReader"):
-            assert getattr(base, name) is getattr(tracker.stores, name)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from tracker.projections.base import catch_up
+from tracker.stores import catch_up
 
 if TYPE_CHECKING:
     from tracker.bootstrap import Tracker

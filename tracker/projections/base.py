@@ -10,17 +10,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from tracker.projections.tables import Table, TableRows
-
-if TYPE_CHECKING:
-    from tracker.stores import MemoryViewStore as MemoryViewStore
-    from tracker.stores import PostgresViewStore as PostgresViewStore
-    from tracker.stores import SqliteViewStore as SqliteViewStore
-    from tracker.stores import TrackedRows as TrackedRows
-    from tracker.stores import ViewStore as ViewStore
-    from tracker.stores import catch_up as catch_up
 
 
 class Rows(Protocol):
@@ -48,22 +40,3 @@ class Projection(ABC):
     @abstractmethod
     def apply(self, event: Any, rows: Rows) -> None:
         """Apply one domain event to the view's rows."""
-
-
-_MOVED = (
-    "MemoryViewStore",
-    "PostgresViewStore",
-    "SqliteViewStore",
-    "TrackedRows",
-    "ViewStore",
-    "catch_up",
-)
-
-
-def __getattr__(name: str) -> Any:
-    # Transitional re-export of what moved to tracker.stores (lazy: tracker.stores imports this).
-    if name in _MOVED:
-        import tracker.stores
-
-        return getattr(tracker.stores, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,7 +35,7 @@ from tracker.domain.attribution import (
 from tracker.domain.catalog import App, AttributionSettings, Campaign, TrackingLink
 from tracker.domain.devices import Device, DeviceKey
 from tracker.domain.ingest import SdkEventReceived
-from tracker.projections.base import Rows, ViewStore, catch_up
+from tracker.projections.base import Rows
 from tracker.projections.catalog import Catalog
 from tracker.projections.installs import InstallsProjection
 from tracker.projections.touchpoints import (
@@ -45,6 +45,7 @@ from tracker.projections.touchpoints import (
     parse_ts_key,
     ts_key,
 )
+from tracker.stores import ViewStore, catch_up
 
 log = logging.getLogger(__name__)
 

@@ -72,7 +72,7 @@ class IngestService:
         *,
         clock: Callable[[], datetime],
         country_of: CountryOf,
-        on_stored: Callable[[], None] = lambda: None,
+        on_stored: Callable[[], None] = lambda: None,  # after storing and attributing
         run_sync: Callable[..., Awaitable[Any]] = trio.to_thread.run_sync,
         store_threads: int = 2,
     ) -> None:
@@ -109,8 +109,6 @@ class IngestService:
         new = await self._run_sync(
             partial(store_new_events, self._store, events, first), limiter=self._limiter
         )
-        if new:
-            self._on_stored()
         accepted = set(new)
         firsts = set(first.values())
         decide = [
@@ -125,6 +123,9 @@ class IngestService:
             raise Unavailable(
                 "attribution", "events stored but not attributed; send again"
             ) from None
+        finally:
+            if new:
+                self._on_stored()
         return [
             {
                 "event_id": e.event_id,

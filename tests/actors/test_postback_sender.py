@@ -1,0 +1,195 @@
+"""The postback sender end to end: an attributed install and a purchase reach a real local
+HTTP receiver, at least once, retried on 5xx with backoff (time from an injected clock),
+across a restart, never to a private address unless allowed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import trio
+
+from tests.attribution_world import World
+from tests.receiver import Receiver
+from tracker.actors.postback_sender import PostbackSenderActor
+from tracker.bootstrap import Tracker, bootstrap
+
+GAID = "38400000-8CF0-11BD-B23E-10B96E40000D"
+
+
+def _world_with_postback(tracker: Tracker, url: str, **postback) -> tuple[World, str, str]:
+    world = World(tracker)
+    service = tracker.catalog_service
+    partner = service.create_partner(title="Net", utm_sources=["net"], macros={}, params={})
+    tracker.refresh_directory()
+    app_id = world.app()
+    code = world.link(app_id, partner_id=str(partner.id))
+    fields = dict(
+        title="Installs to Net",
+        event="install",
+        event_name=None,
+        partner_id=str(partner.id),
+        campaign_id=None,
+        app_id=None,
+        mode="attributed",
+        method="GET",
+        url=url,
+        body=None,
+    )
+    service.configure_postback(**{**fields, **postback})
+    tracker.refresh_directory()
+    return world, app_id, code
+
+
+def _install(world: World, app_id: str, code: str, clock) -> str:
+    world.touch(code, clock() - timedelta(minutes=5), params={"clickId": "abc 1"}, gaid=GAID)
+    install = world.sdk(app_id, "install", clock(), instance_id="i1", gaid=GAID)
+    world.tracker.attribution.refresh_touchpoints()
+    world.tracker.attribution.handle(install)
+    return str(install.originator_id)
+
+
+def _sender(tracker: Tracker, clock, **options) -> PostbackSenderActor:
+    return PostbackSenderActor(
+        tracker.postbacks, clock=clock, allow_private=options.pop("allow_private", True), **options
+    )
+
+
+async def test_a_postback_fails_twice_then_is_delivered_once_with_one_postback_id(tracker, clock):
+    answers = iter([(503, b"busy"), (500, b"oops"), (200, b"ok")])
+    receiver = Receiver(answer=lambda _: next(answers))
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, code = _world_with_postback(
+                tracker, url + "/pb?click={clickId}&gaid={mt_gaid_lc}&id={mt_postback_id}"
+            )
+            _install(world, app_id, code, clock)
+            sender = _sender(tracker, clock)
+            [first] = await sender.tick()
+            assert (first.verdict, first.status, first.attempt) == ("retry", 503, 1)
+            assert first.next_due_at - first.at <= timedelta(minutes=1)
+            assert await sender.tick() == []  # not due yet
+            clock.now = first.next_due_at
+            [second] = await sender.tick()
+            assert (second.verdict, second.attempt) == ("retry", 2)
+            assert second.next_due_at - second.at > first.next_due_at - first.at
+            clock.now = second.next_due_at
+            [third] = await sender.tick()
+            assert (third.verdict, third.status) == ("delivered", 200)
+            clock.advance(days=2)
+            assert await sender.tick() == []
+            await sender.aclose()
+            nursery.cancel_scope.cancel()
+    assert len(receiver.requests) == 3
+    queries = [parse_qs(urlsplit(r.target).query) for r in receiver.requests]
+    assert {q["id"][0] for q in queries} == {third.delivery_id}
+    assert queries[0]["click"] == ["abc 1"]
+    assert queries[0]["gaid"] == [GAID.lower()]
+    rows = tracker.postbacks.attempts()
+    assert [(r["attempt"], r["verdict"]) for r in rows] == [
+        (1, "retry"),
+        (2, "retry"),
+        (3, "delivered"),
+    ]
+
+
+async def test_queued_and_retrying_postbacks_survive_a_restart(settings, clock):
+    answers = iter([(502, b""), (200, b"ok")])
+    receiver = Receiver(answer=lambda _: next(answers))
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            tracker = bootstrap(settings, clock=clock)
+            try:
+                world, app_id, code = _world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
+                _install(world, app_id, code, clock)
+                sender = _sender(tracker, clock)
+                [first] = await sender.tick()
+                await sender.aclose()
+            finally:
+                tracker.close()
+            assert first.verdict == "retry"
+
+            again = bootstrap(settings, clock=clock)  # a new process on the same store
+            try:
+                clock.now = first.next_due_at
+                sender = _sender(again, clock)
+                [second] = await sender.tick()
+                assert await sender.tick() == []
+                await sender.aclose()
+            finally:
+                again.close()
+            nursery.cancel_scope.cancel()
+    assert (second.verdict, second.attempt, second.delivery_id) == (
+        "delivered",
+        2,
+        first.delivery_id,
+    )
+    ids = [parse_qs(urlsplit(r.target).query)["id"] for r in receiver.requests]
+    assert ids == [[first.delivery_id], [first.delivery_id]]
+
+
+async def test_a_private_address_is_refused_and_recorded_unless_allowed(tracker, clock):
+    receiver = Receiver()
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, code = _world_with_postback(tracker, url + "/pb")
+            _install(world, app_id, code, clock)
+            sender = _sender(tracker, clock, allow_private=False)
+            [refused] = await sender.tick()
+            await sender.aclose()
+            nursery.cancel_scope.cancel()
+    assert refused.verdict == "failed"
+    assert "private address" in refused.reason
+    assert refused.status is None
+    assert receiver.requests == []
+
+
+async def test_a_4xx_is_not_retried(tracker, clock):
+    receiver = Receiver(answer=lambda _: (404, b"no"))
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, code = _world_with_postback(tracker, url + "/pb")
+            _install(world, app_id, code, clock)
+            sender = _sender(tracker, clock)
+            [failed] = await sender.tick()
+            clock.advance(hours=1)
+            assert await sender.tick() == []
+            await sender.aclose()
+            nursery.cancel_scope.cancel()
+    assert (failed.verdict, failed.next_due_at) == ("failed", None)
+    assert len(receiver.requests) == 1
+
+
+async def test_organic_installs_reach_only_postbacks_for_all(tracker, clock):
+    receiver = Receiver()
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, _ = _world_with_postback(tracker, url + "/attributed")
+            tracker.catalog_service.configure_postback(
+                title="All installs",
+                event="install",
+                event_name=None,
+                partner_id=None,
+                campaign_id=None,
+                app_id=app_id,
+                mode="all",
+                method="POST",
+                url=url + "/all",
+                body='{"event": "{mt_event_type}", "id": "{mt_postback_id}"}',
+            )
+            tracker.refresh_directory()
+            install = world.sdk(app_id, "install", clock(), instance_id="organic-1")
+            tracker.attribution.handle(install)
+            sender = _sender(tracker, clock)
+            [attempt] = await sender.tick()
+            await sender.aclose()
+            nursery.cancel_scope.cancel()
+    assert attempt.verdict == "delivered"
+    [request] = receiver.requests
+    assert (request.method, urlsplit(request.target).path) == ("POST", "/all")
+    assert request.body == f'{{"event": "install", "id": "{attempt.delivery_id}"}}'.encode()

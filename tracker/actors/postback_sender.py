@@ -1,0 +1,284 @@
+"""The postback sender: plans the postbacks of attributed events, sends what is due over
+HTTP, and records every attempt as an event. At least once: an attempt is recorded after it
+is made, so a crash in between sends it again, with the same ``mt_postback_id``."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import trio
+
+from tracker.domain.postbacks import (
+    TIMEOUT_SECONDS,
+    PostbackAttempted,
+    attempt_id,
+    next_due,
+)
+from tracker.plugin_types import DeliveryOutcome, PostbackRequest, PostbackResponse
+from tracker.services.postbacks import Due, PostbackService
+
+log = logging.getLogger(__name__)
+
+RESPONSE_KEPT = 2048  # characters of an answer kept in the attempt event
+RECORD_BATCH = 500
+
+
+def is_private(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    infos = await trio.socket.getaddrinfo(host, port, type=trio.socket.SOCK_STREAM)
+    return [info[4][0] for info in infos]
+
+
+class PostbackClient:
+    """Performs postback requests: the private-address rule, the timeout, a bounded number of
+    requests at once per receiving host, and the plugins' reading of the answer."""
+
+    def __init__(
+        self,
+        service: PostbackService,
+        *,
+        allow_private: bool = False,
+        concurrency: int = 256,
+        host_concurrency: int = 64,
+        timeout_seconds: float = TIMEOUT_SECONDS,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Callable[[str, int], Awaitable[list[str]]] = resolve,
+    ) -> None:
+        self._service = service
+        self._allow_private = allow_private
+        self._concurrency = max(1, concurrency)
+        self._host_concurrency = max(1, host_concurrency)
+        self._timeout = timeout_seconds
+        self._transport = transport
+        self._resolve = resolver
+        self._hosts: dict[str, trio.CapacityLimiter] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=self._timeout,
+                transport=self._transport,
+                follow_redirects=False,
+                limits=httpx.Limits(
+                    max_connections=self._concurrency,
+                    max_keepalive_connections=self._concurrency,
+                ),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def perform(
+        self, request: PostbackRequest, partner_id: str | None = None
+    ) -> tuple[int | None, str, DeliveryOutcome]:
+        """Send one request under the timeout: (status, body, outcome)."""
+        url = urlsplit(request.url)
+        host = url.hostname or ""
+        if url.scheme not in ("http", "https") or not host:
+            return None, "", DeliveryOutcome(verdict="failed", reason="not an http(s) URL")
+        refused = await self._refused(host, url.port or (443 if url.scheme == "https" else 80))
+        if refused is not None:
+            return None, "", refused
+        limiter = self._hosts.setdefault(host, trio.CapacityLimiter(self._host_concurrency))
+        try:
+            async with limiter:
+                response = await self._http().request(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    content=request.body.encode() if request.body is not None else None,
+                )
+        except httpx.TimeoutException:
+            return None, "", DeliveryOutcome(verdict="retry", reason="timeout")
+        except httpx.HTTPError as e:
+            return None, "", DeliveryOutcome(verdict="retry", reason=f"network error: {e!r}")
+        answer = PostbackResponse(
+            status=response.status_code,
+            body=response.text[:65536],
+            headers=dict(response.headers),
+        )
+        outcome = self._service.classify(self._service.partner(partner_id), request, answer)
+        return response.status_code, answer.body, outcome
+
+    async def _refused(self, host: str, port: int) -> DeliveryOutcome | None:
+        if self._allow_private:
+            return None
+        try:
+            addresses = [str(ipaddress.ip_address(host.strip("[]")))]
+        except ValueError:
+            try:
+                addresses = await self._resolve(host, port)
+            except OSError as e:
+                return DeliveryOutcome(verdict="retry", reason=f"cannot resolve {host}: {e}")
+        private = [a for a in addresses if is_private(a)]
+        if private:
+            return DeliveryOutcome(
+                verdict="failed",
+                reason=f"refused: {host} is a loopback or private address ({private[0]}); "
+                "set TRACKER_POSTBACK_ALLOW_PRIVATE=1 to allow",
+            )
+        return None
+
+
+class PostbackSenderActor:
+    """Runs in ``tracker serve`` and ``tracker worker``: one per deployment (see
+    docs/postbacks.md). ``tick`` is one whole round (plan, send what is due, record), for
+    tests and the bench; ``run`` pipelines the same steps."""
+
+    def __init__(
+        self,
+        service: PostbackService,
+        *,
+        clock: Callable[[], datetime],
+        allow_private: bool = False,
+        concurrency: int = 256,
+        host_concurrency: int = 64,
+        poll_seconds: float = 1.0,
+        timeout_seconds: float = TIMEOUT_SECONDS,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Callable[[str, int], Awaitable[list[str]]] = resolve,
+        run_sync: Callable[..., Awaitable[Any]] = trio.to_thread.run_sync,
+    ) -> None:
+        self.service = service
+        self.client = PostbackClient(
+            service,
+            allow_private=allow_private,
+            concurrency=concurrency,
+            host_concurrency=host_concurrency,
+            timeout_seconds=timeout_seconds,
+            transport=transport,
+            resolver=resolver,
+        )
+        self._clock = clock
+        self._concurrency = max(1, concurrency)
+        self._poll = poll_seconds
+        self._run_sync = run_sync
+        self._store = trio.CapacityLimiter(1)
+        self._in_flight: set[str] = set()
+        self._wakeup = trio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await self._run_sync(partial(fn, *args), limiter=self._store)
+
+    # -- one round, for tests and the bench ---------------------------------------------------
+
+    async def tick(self) -> list[PostbackAttempted]:
+        """Plan, make every due attempt (waiting for all of them), record them."""
+        now = self._clock()
+        await self._blocking(self.service.plan, now)
+        due = await self._blocking(self.service.due, now, self._concurrency)
+        attempts: list[PostbackAttempted] = []
+
+        async def one(d: Due) -> None:
+            attempts.append(await self.attempt(d))
+
+        async with trio.open_nursery() as nursery:
+            for d in due:
+                nursery.start_soon(one, d)
+        await self._blocking(self.service.record, attempts)
+        await self._blocking(self.service.refresh)
+        return attempts
+
+    # -- the actor -----------------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        send, receive = trio.open_memory_channel[PostbackAttempted](self._concurrency)
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._record_loop, receive)
+                task_status.started()
+                while True:
+                    self._wakeup = trio.Event()
+                    try:
+                        await self._round(nursery, send)
+                    except Exception:
+                        log.exception("postback round failed; trying again")
+                    with trio.move_on_after(self._poll):
+                        await self._wakeup.wait()
+        finally:
+            with trio.CancelScope(shield=True):
+                await self.aclose()
+
+    async def _round(self, nursery: trio.Nursery, send: trio.MemorySendChannel) -> None:
+        now = self._clock()
+        await self._blocking(self.service.plan, now)
+        room = self._concurrency - len(self._in_flight)
+        if room <= 0:
+            return
+        due = await self._blocking(self.service.due, now, room, set(self._in_flight))
+        for d in due:
+            self._in_flight.add(d.delivery_id)
+            nursery.start_soon(self._deliver, d, send)
+
+    async def _deliver(self, due: Due, send: trio.MemorySendChannel) -> None:
+        await send.send(await self.attempt(due))
+
+    async def _record_loop(self, receive: trio.MemoryReceiveChannel) -> None:
+        async with receive:
+            async for first in receive:
+                batch = [first]
+                while len(batch) < RECORD_BATCH:
+                    try:
+                        batch.append(receive.receive_nowait())
+                    except trio.WouldBlock:
+                        break
+                try:
+                    await self._blocking(self.service.record, batch)
+                    await self._blocking(self.service.refresh)
+                except Exception:
+                    # Not recorded: the delivery stays due and is tried again (at least once).
+                    log.exception("%d postback attempts not recorded", len(batch))
+                for a in batch:
+                    self._in_flight.discard(a.delivery_id)
+                self.wake()
+
+    # -- one attempt ---------------------------------------------------------------------------
+
+    async def attempt(self, due: Due) -> PostbackAttempted:
+        request = self.service.request_for(due)
+        at = self._clock()
+        status, body, outcome = await self.client.perform(request, due.partner_id)
+        verdict, reason = outcome.verdict, outcome.reason
+        next_at = None
+        if verdict == "retry":
+            next_at = next_due(due.first_attempt_at or at, due.attempt, at)
+            if next_at is None:
+                verdict, reason = "failed", f"{reason}; gave up after 24 hours of retries"
+        return PostbackAttempted(
+            originator_id=attempt_id(due.delivery_id, due.attempt),
+            originator_version=1,
+            timestamp=at,
+            delivery_id=due.delivery_id,
+            attempt=due.attempt,
+            at=at,
+            method=request.method,
+            url=request.url,
+            status=status,
+            verdict=verdict,
+            reason=reason,
+            response=body[:RESPONSE_KEPT],
+            next_due_at=next_at,
+        )

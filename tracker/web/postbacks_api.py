@@ -1,0 +1,231 @@
+"""Postback routes: the test-send of a configured postback, the delivery attempts, and their
+raw export."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import partial
+from typing import Annotated, Any, Literal
+
+import msgspec
+import trio
+from msgspec import Meta, Struct
+from quart import Blueprint, Response, current_app
+from quart_schema import validate_querystring
+
+from tracker.domain.errors import NotFound
+from tracker.domain.macros import PostbackFacts, macro_values
+from tracker.ingest.export import CSV_CONTENT_TYPE, JSONL_CONTENT_TYPE, csv_lines, parse_bound
+from tracker.plugin_types import PostbackTemplate
+from tracker.services.postbacks import PostbackService
+from tracker.web.auth import current_principal, requires
+from tracker.web.context import services, tracker
+from tracker.web.responses import json_response
+from tracker.web.schemas import validate_body
+
+postbacks_api = Blueprint("postbacks_api", __name__, url_prefix="/api/v1")
+
+EXPORT_PAGE = 1000
+ATTEMPT_FIELDS = (
+    "seq",
+    "at",
+    "delivery_id",
+    "attempt",
+    "postback_id",
+    "receiver",
+    "partner_id",
+    "postback_config_id",
+    "app_id",
+    "event_type",
+    "method",
+    "url",
+    "status",
+    "verdict",
+    "reason",
+    "response",
+    "next_due_at",
+)
+Value = Annotated[str, Meta(max_length=1024)]
+
+
+class SampleEventIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A made-up event to render a postback with; every field has a sample default."""
+
+    event_name: Value | None = None
+    app_id: str | None = None
+    campaign_id: str | None = None
+    link_code: str | None = None
+    click_id: str | None = None
+    device: dict[str, Value] = msgspec.field(
+        default_factory=lambda: {"gaid": "38400000-8cf0-11bd-b23e-10b96e40000d"}
+    )
+    ip: Value | None = "203.0.113.1"
+    ua: Value | None = None
+    country: Annotated[str, Meta(min_length=2, max_length=2)] | None = "DE"
+    revenue: Decimal | None = None
+    currency: Annotated[str, Meta(pattern="^[A-Z]{3}$")] | None = None
+    subids: dict[str, Value] = {}
+    click_params: dict[str, Value] = {}
+    event_params: dict[str, Value] = {}
+
+
+class DeliveriesQuery(Struct):
+    postback_id: str | None = None
+    partner_id: str | None = None
+    status: Literal["delivered", "retry", "failed"] | None = None
+    after: Annotated[int, Meta(ge=0)] = 0
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+
+
+class RawDeliveriesQuery(Struct):
+    format: Literal["jsonl", "csv"] = "jsonl"
+    from_: Annotated[str, Meta(max_length=40)] | None = msgspec.field(default=None, name="from")
+    to: Annotated[str, Meta(max_length=40)] | None = None
+    postback_id: str | None = None
+
+
+def _service() -> PostbackService:
+    return tracker().postbacks
+
+
+def _blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return trio.to_thread.run_sync(
+        partial(fn, *args, **kwargs), limiter=current_app.config["READ_LIMITER"]
+    )
+
+
+@postbacks_api.post("/postbacks/<postback_id>/test")
+@requires("write")
+@validate_body(SampleEventIn)
+async def test_postback(postback_id: str, data: SampleEventIn) -> Response:
+    """Render the postback with a sample event, send it now (not recorded as a delivery) and
+    show the request and the receiver's answer."""
+    config = tracker().catalog.postback(postback_id)
+    if config is None or config.deleted:
+        raise NotFound("postback_id", f"no such postback: {postback_id}")
+    now = datetime.now(UTC)
+    facts = PostbackFacts(
+        postback_id=f"test-{postback_id}",
+        event_type=config.event,
+        event_ts=now,
+        app_id=data.app_id or config.app_id or "",
+        event_name=data.event_name or config.event_name,
+        click_id=data.click_id,
+        campaign_id=data.campaign_id or config.campaign_id,
+        partner_id=config.partner_id,
+        link_code=data.link_code,
+        device=dict(data.device),
+        ip=data.ip,
+        ua=data.ua,
+        country=data.country,
+        revenue=data.revenue,
+        currency=data.currency,
+        subids=dict(data.subids),
+        click_params=dict(data.click_params),
+        event_params=dict(data.event_params),
+    )
+    values = macro_values(facts)
+    values["mt_postback_id"] = facts.postback_id
+    template = PostbackTemplate(
+        url=config.url,
+        method="POST" if config.method == "POST" else "GET",
+        body=config.body,
+    )
+    service = _service()
+    request = service.build(None, template, values, getattr(config, "secret", None))
+    status, body, outcome = await services().postback_client.perform(request)
+    return json_response(
+        {
+            "request": {"method": request.method, "url": request.url, "body": request.body},
+            "response": {"status": status, "body": body[:65536]},
+            "outcome": {"verdict": outcome.verdict, "reason": outcome.reason},
+        }
+    )
+
+
+def _partner_scope(wanted: str | None) -> str | None:
+    principal = current_principal()
+    if principal.role == "partner":
+        return principal.partner_id
+    return wanted
+
+
+@postbacks_api.get("/deliveries")
+@requires("read")
+@validate_querystring(DeliveriesQuery)
+async def list_deliveries(query_args: DeliveriesQuery) -> Response:
+    """Delivery attempts, oldest first, paged by ``after`` (the last ``seq`` seen); a partner
+    token sees its own partner's only."""
+    rows = await _blocking(
+        _service().attempts,
+        after=query_args.after,
+        limit=query_args.limit,
+        postback_id=query_args.postback_id,
+        verdict=query_args.status,
+        partner_id=_partner_scope(query_args.partner_id),
+    )
+    next_after = rows[-1]["seq"] if len(rows) == query_args.limit else None
+    return json_response({"deliveries": rows, "next_after": next_after})
+
+
+async def _stream(
+    service: PostbackService,
+    limiter: trio.CapacityLimiter,
+    filters: dict[str, Any],
+    header: str,
+    line: Callable[[dict[str, Any]], str],
+) -> AsyncIterator[bytes]:
+    # A streamed body runs outside the request context: everything it needs is passed in.
+    if header:
+        yield header.encode()
+    after = 0
+    while True:
+        page = await trio.to_thread.run_sync(
+            partial(service.attempts, after=after, limit=EXPORT_PAGE, **filters), limiter=limiter
+        )
+        if not page:
+            return
+        yield "".join(line(row) for row in page).encode()
+        after = page[-1]["seq"]
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@postbacks_api.get("/raw/deliveries")
+@requires("read")
+@validate_querystring(RawDeliveriesQuery)
+async def raw_deliveries(query_args: RawDeliveriesQuery) -> Response:
+    """Every delivery attempt, streamed as JSON lines or CSV; ``from``/``to`` bound the
+    attempt time; a partner token sees its own partner's only."""
+    filters = {
+        "since": parse_bound("from", query_args.from_, end=False),
+        "until": parse_bound("to", query_args.to, end=True),
+        "postback_id": query_args.postback_id,
+        "partner_id": _partner_scope(None),
+    }
+    if query_args.format == "jsonl":
+        content_type, header = JSONL_CONTENT_TYPE, ""
+        encoder = msgspec.json.Encoder()
+
+        def line(row: dict[str, Any]) -> str:
+            return encoder.encode({f: _plain(row.get(f)) for f in ATTEMPT_FIELDS}).decode() + "\n"
+
+    else:
+        content_type = CSV_CONTENT_TYPE
+        header, row_line = csv_lines(ATTEMPT_FIELDS)
+
+        def line(row: dict[str, Any]) -> str:
+            return row_line(
+                {f: "" if row.get(f) is None else _plain(row[f]) for f in ATTEMPT_FIELDS}
+            )
+
+    response = Response(
+        _stream(_service(), current_app.config["READ_LIMITER"], filters, header, line),
+        content_type=content_type,
+    )
+    response.timeout = None
+    return response
