@@ -5,8 +5,21 @@ The public API for plugin authors is what this module exports; everything else i
 
 import pluggy
 
-from tracker.plugin_types import PartnerSpec
+from tracker.plugin_types import (
+    DeliveryOutcome,
+    PartnerSpec,
+    PostbackRequest,
+    PostbackResponse,
+    PostbackTemplate,
+)
 
 hookimpl = pluggy.HookimplMarker("tracker")
 
-__all__ = ["PartnerSpec", "hookimpl"]
+__all__ = [
+    "DeliveryOutcome",
+    "PartnerSpec",
+    "PostbackRequest",
+    "PostbackResponse",
+    "PostbackTemplate",
+    "hookimpl",
+]
