@@ -1,0 +1,157 @@
+"""Postback routes: the test-send shows the rendered request and the receiver's answer; the
+delivery attempts are listed, filtered, scoped to a partner and exported raw."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+import pytest
+import trio
+
+from tests.actors.test_postback_sender import _install, _sender, _world_with_postback
+from tests.receiver import Receiver
+from tests.web.api_helpers import call
+from tracker.bootstrap import Role, bootstrap, build_process
+from tracker.web.app import create_app
+
+pytestmark = pytest.mark.usefixtures("store")
+
+
+def _client(tracker):
+    """The API without its actors (no background sender racing the test's own)."""
+    return create_app(build_process(tracker, Role.SERVE)).test_client()
+
+
+async def test_test_send_renders_sends_and_shows_the_answer(settings, clock):
+    receiver = Receiver(answer=lambda _: (202, b"queued"))
+    allowed = msgspec.structs.replace(settings, postback_allow_private=True)
+    tracker = bootstrap(allowed, clock=clock)
+    try:
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                url = await receiver.start(nursery)
+                client = _client(tracker)
+                _, postback = await call(
+                    client,
+                    "POST",
+                    "/api/v1/postbacks",
+                    json={
+                        "title": "T",
+                        "event": "purchase",
+                        "url": url + "/t?c={clickId}&sum={mt_payment_sum_src}&id={mt_postback_id}",
+                    },
+                    expect=201,
+                )
+                _, shown = await call(
+                    client,
+                    "POST",
+                    f"/api/v1/postbacks/{postback['id']}/test",
+                    json={"click_params": {"clickId": "x 1"}, "revenue": "9.90", "currency": "EUR"},
+                    expect=200,
+                )
+                nursery.cancel_scope.cancel()
+    finally:
+        tracker.close()
+    assert shown["response"] == {"status": 202, "body": "queued"}
+    assert shown["outcome"]["verdict"] == "delivered"
+    query = parse_qs(urlsplit(shown["request"]["url"]).query)
+    assert query == {"c": ["x 1"], "sum": ["9.90"], "id": [f"test-{postback['id']}"]}
+    [got] = receiver.requests
+    assert (
+        got.target
+        == urlsplit(shown["request"]["url"]).path + "?" + urlsplit(shown["request"]["url"]).query
+    )
+
+
+async def test_test_send_to_a_private_address_is_refused(tracker):
+    client = _client(tracker)
+    _, postback = await call(
+        client,
+        "POST",
+        "/api/v1/postbacks",
+        json={"title": "T", "event": "install", "url": "http://127.0.0.1:9/x"},
+        expect=201,
+    )
+    _, shown = await call(
+        client, "POST", f"/api/v1/postbacks/{postback['id']}/test", json={}, expect=200
+    )
+    assert shown["response"]["status"] is None
+    assert shown["outcome"]["verdict"] == "failed"
+    assert "private" in shown["outcome"]["reason"]
+    await call(client, "POST", "/api/v1/postbacks/nope/test", json={}, expect=404)
+
+
+async def test_deliveries_are_listed_filtered_scoped_and_exported(tracker, clock):
+    answers = iter([(500, b"no"), (200, b"ok")])
+    receiver = Receiver(answer=lambda _: next(answers))
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, code = _world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
+            _install(world, app_id, code, clock)
+            sender = _sender(tracker, clock)
+            [first] = await sender.tick()
+            clock.now = first.next_due_at
+            [second] = await sender.tick()
+            await sender.aclose()
+            nursery.cancel_scope.cancel()
+    assert second.verdict == "delivered"
+    client = _client(tracker)
+    _, listed = await call(client, "GET", "/api/v1/deliveries", expect=200)
+    rows = listed["deliveries"]
+    assert [(r["attempt"], r["verdict"], r["status"]) for r in rows] == [
+        (1, "retry", 500),
+        (2, "delivered", 200),
+    ]
+    assert {r["postback_id"] for r in rows} == {first.delivery_id}
+    _, delivered = await call(client, "GET", "/api/v1/deliveries?status=delivered", expect=200)
+    assert [r["attempt"] for r in delivered["deliveries"]] == [2]
+    _, page = await call(client, "GET", "/api/v1/deliveries?limit=1", expect=200)
+    _, rest = await call(
+        client, "GET", f"/api/v1/deliveries?after={page['next_after']}", expect=200
+    )
+    assert [r["attempt"] for r in page["deliveries"] + rest["deliveries"]] == [1, 2]
+    await call(client, "GET", "/api/v1/deliveries?status=maybe", expect=400)
+
+    partner_id = rows[0]["partner_id"]
+    _, mine = await call(
+        client,
+        "POST",
+        "/api/v1/tokens",
+        json={"role": "partner", "partner_id": partner_id},
+        expect=201,
+    )
+    _, other = await call(
+        client,
+        "POST",
+        "/api/v1/partners",
+        json={"title": "Other", "utm_sources": ["o"]},
+        expect=201,
+    )
+    _, theirs = await call(
+        client,
+        "POST",
+        "/api/v1/tokens",
+        json={"role": "partner", "partner_id": other["id"]},
+        expect=201,
+    )
+    _, seen = await call(client, "GET", "/api/v1/deliveries", token=mine["token"], expect=200)
+    assert len(seen["deliveries"]) == 2
+    _, unseen = await call(client, "GET", "/api/v1/deliveries", token=theirs["token"], expect=200)
+    assert unseen["deliveries"] == []
+
+    r = await client.get(
+        "/api/v1/raw/deliveries", headers={"Authorization": "Bearer test-admin-token"}
+    )
+    lines = [json.loads(line) for line in (await r.get_data(as_text=True)).splitlines()]
+    assert [(x["attempt"], x["verdict"]) for x in lines] == [(1, "retry"), (2, "delivered")]
+    r = await client.get(
+        "/api/v1/raw/deliveries?format=csv&from=2000-01-01",
+        headers={"Authorization": "Bearer test-admin-token"},
+    )
+    table = list(csv.DictReader(io.StringIO(await r.get_data(as_text=True))))
+    assert [row["status"] for row in table] == ["500", "200"]
