@@ -13,6 +13,7 @@ from tests.attribution_world import World
 from tests.receiver import Receiver
 from tracker.actors.postback_sender import PostbackSenderActor
 from tracker.bootstrap import Tracker, bootstrap
+from tracker.replay import replay
 
 GAID = "38400000-8CF0-11BD-B23E-10B96E40000D"
 
@@ -193,3 +194,27 @@ async def test_organic_installs_reach_only_postbacks_for_all(tracker, clock):
     [request] = receiver.requests
     assert (request.method, urlsplit(request.target).path) == ("POST", "/all")
     assert request.body == f'{{"event": "install", "id": "{attempt.delivery_id}"}}'.encode()
+
+
+async def test_a_rebuilt_outbox_equals_the_live_one_and_sends_nothing_twice(tracker, clock):
+    receiver = Receiver()
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, code = _world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
+            _install(world, app_id, code, clock)
+            sender = _sender(tracker, clock)
+            [delivered] = await sender.tick()
+            tracker.update_views()
+            report = replay(tracker)
+            assert report.equal, report.summary()
+            assert "outbox" in {v.name for v in report.views}
+
+            tracker.views.drop("outbox")  # rebuilt from zero by the next round
+            clock.advance(days=1)
+            assert await sender.tick() == []
+            await sender.aclose()
+            nursery.cancel_scope.cancel()
+    assert delivered.verdict == "delivered"
+    assert len(receiver.requests) == 1
+    assert [r["verdict"] for r in tracker.postbacks.attempts()] == ["delivered"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
@@ -65,25 +66,31 @@ class PostbackClient:
         self._transport = transport
         self._resolve = resolver
         self._hosts: dict[str, trio.CapacityLimiter] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._idle: dict[str, list[httpx.AsyncClient]] = {}
+        self._tls = ssl.create_default_context()  # one for every client: each costs ~1 MB
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self._timeout,
-                transport=self._transport,
-                follow_redirects=False,
-                limits=httpx.Limits(
-                    max_connections=self._concurrency,
-                    max_keepalive_connections=self._concurrency,
-                ),
-            )
-        return self._client
+    def _take(self, host: str) -> httpx.AsyncClient:
+        idle = self._idle.get(host)
+        if idle:
+            return idle.pop()
+        # One connection per client: httpx's pool slows down sharply with many requests in
+        # flight on one client (docs/performance.md), so a host gets a stack of clients.
+        return httpx.AsyncClient(
+            timeout=self._timeout,
+            transport=self._transport,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            verify=self._tls,
+        )
+
+    def _give_back(self, host: str, client: httpx.AsyncClient) -> None:
+        self._idle.setdefault(host, []).append(client)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        idle, self._idle = self._idle, {}
+        for clients in idle.values():
+            for client in clients:
+                await client.aclose()
 
     async def perform(
         self, request: PostbackRequest, partner_id: str | None = None
@@ -99,12 +106,16 @@ class PostbackClient:
         limiter = self._hosts.setdefault(host, trio.CapacityLimiter(self._host_concurrency))
         try:
             async with limiter:
-                response = await self._http().request(
-                    request.method,
-                    request.url,
-                    headers=request.headers,
-                    content=request.body.encode() if request.body is not None else None,
-                )
+                client = self._take(host)
+                try:
+                    response = await client.request(
+                        request.method,
+                        request.url,
+                        headers=request.headers,
+                        content=request.body.encode() if request.body is not None else None,
+                    )
+                finally:
+                    self._give_back(host, client)
         except httpx.TimeoutException:
             return None, "", DeliveryOutcome(verdict="retry", reason="timeout")
         except httpx.HTTPError as e:
