@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -116,6 +117,6 @@ def test_retries_start_within_a_minute_grow_and_stop_after_a_day():
         dues.append(due - at)
         at, attempt = due, attempt + 1
     assert dues[0] <= timedelta(minutes=1)
-    assert all(a <= b for a, b in zip(dues, dues[1:], strict=False))
+    assert all(a <= b for a, b in pairwise(dues))
     assert at - T0 <= timedelta(hours=24)
     assert at + dues[-1] - T0 > timedelta(hours=24) - dues[-1]
