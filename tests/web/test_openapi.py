@@ -55,3 +55,29 @@ async def test_management_operations_have_summaries_and_request_schemas(client: 
         assert set(schema["required"]) == {"title", "platform"}
         events = spec["paths"]["/api/v1/events"]["get"]
         assert {p["name"] for p in events["parameters"]} >= {"after", "limit"}
+
+
+async def test_secret_and_settings_routes_document_their_answers(client: Any) -> None:
+    with trio.fail_after(10):
+        spec = await (await client.get("/openapi.json")).get_json()
+        paths = spec["paths"]
+
+        def answer(path: str, method: str, status: str) -> dict[str, Any]:
+            return paths[path][method]["responses"][status]["content"]["application/json"]["schema"]
+
+        created = answer("/api/v1/postbacks", "post", "201")
+        assert {"signed", "secret"} <= set(created["properties"])
+        assert "secret" not in created["required"] and "signed" in created["required"]
+        patched = answer("/api/v1/postbacks/{postback_id}", "patch", "200")
+        assert patched["properties"] == created["properties"]
+        for path, method in [
+            ("/api/v1/postbacks", "post"),
+            ("/api/v1/postbacks/{postback_id}", "patch"),
+        ]:
+            body = paths[path][method]["requestBody"]["content"]["application/json"]["schema"]
+            assert {"secret", "generate_secret"} <= set(body["properties"])
+        settings_path = "/api/v1/partners/{partner_id}/settings/{app_id}"
+        settings = answer(settings_path, "put", "200")
+        assert set(settings["required"]) == {"app_id", "settings"}
+        body = paths[settings_path]["put"]["requestBody"]["content"]["application/json"]
+        assert body["schema"]["type"] == "object"

@@ -110,6 +110,25 @@ class Catalog:
         settings = self._by("sending_of", partner_id, "partner_sending")
         return {} if settings is None else settings.sending
 
+    def partner_settings(self, partner_id: str, app_id: str) -> dict[str, str]:
+        """Per-app settings of any partner, with their values (for the postback sender, never
+        for an API answer): setting name -> value; empty when none is set."""
+        owner = self._settings_owner(partner_id)
+        return {} if owner is None else dict(owner.settings.get(app_id, {}))
+
+    def partner_setting_names(self, partner_id: str) -> dict[str, list[str]]:
+        """The names of the settings set for any partner, without values: app id -> names."""
+        owner = self._settings_owner(partner_id)
+        if owner is None:
+            return {}
+        return {app_id: sorted(values) for app_id, values in owner.settings.items()}
+
+    def _settings_owner(self, partner_id: str) -> Partner | PartnerSending | None:
+        custom = self.partner(partner_id)
+        if custom is not None:
+            return custom
+        return self._by("sending_of", partner_id, "partner_sending")
+
     def traffic_types(self) -> list[TrafficType]:
         return sorted(self._all("traffic_type"), key=lambda a: a.created_on)
 
@@ -136,6 +155,12 @@ class Catalog:
 
     def postback(self, id_: str) -> Postback | None:
         return self._get("postback", id_)
+
+    def postback_secret(self, id_: str) -> str | None:
+        """The signing secret of a postback (for the postback sender, never for an API
+        answer); None when it has none or there is no such postback."""
+        postback = self.postback(id_)
+        return None if postback is None else postback.secret
 
     def postbacks(self) -> list[Postback]:
         return sorted(self._all("postback"), key=lambda a: a.created_on)

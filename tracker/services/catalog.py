@@ -57,12 +57,14 @@ class CatalogService:
         *,
         new_code: Callable[[], str] = new_link_code,
         new_secret: Callable[[], str] = lambda: secrets.token_urlsafe(24),
+        new_postback_secret: Callable[[], str] = lambda: secrets.token_urlsafe(32),
     ) -> None:
         self._app = app
         self._catalog = catalog
         self._plugin_partners = plugin_partners
         self._new_code = new_code
         self._new_secret = new_secret
+        self._new_postback_secret = new_postback_secret
 
     def _load(self, cls: type[Aggregate], field: str, id_: str | UUID) -> Any:
         uid = id_ if isinstance(id_, UUID) else _uuid(field, id_)
@@ -120,17 +122,34 @@ class CatalogService:
         """Set sending modes of any partner for one app; return the partner's whole map."""
         if self._catalog.app(app_id) is None:
             raise NotFound("app_id", f"no such app: {app_id}")
-        owner: Partner | PartnerSending
-        if partner_id in self._plugin_partners:
-            try:
-                owner = self._app.repository.get(PartnerSending.create_id(partner_id))
-            except AggregateNotFoundError:
-                owner = PartnerSending(partner_id=partner_id)
-        else:
-            owner = self._load(Partner, "partner_id", partner_id)
+        owner = self._sending_owner(partner_id)
         owner.set_sending(app_id, modes)
         self._save(owner)
         return owner.sending
+
+    def set_partner_settings(
+        self, partner_id: str, app_id: str, settings: dict[str, Any]
+    ) -> dict[str, str]:
+        """Set (a string) or remove (None) per-app settings of any partner; return the app's
+        settings. A plugin's partner takes only the settings its spec declares."""
+        if self._catalog.app(app_id) is None:
+            raise NotFound("app_id", f"no such app: {app_id}")
+        owner = self._sending_owner(partner_id)
+        if isinstance(owner, PartnerSending):
+            owner.set_settings(app_id, settings, self._plugin_partners[partner_id].settings)
+        else:
+            owner.set_settings(app_id, settings)
+        self._save(owner)
+        return dict(owner.settings.get(app_id, {}))
+
+    def _sending_owner(self, partner_id: str) -> Partner | PartnerSending:
+        """The aggregate that keeps a partner's sending modes and settings."""
+        if partner_id not in self._plugin_partners:
+            return self._load(Partner, "partner_id", partner_id)
+        try:
+            return self._app.repository.get(PartnerSending.create_id(partner_id))
+        except AggregateNotFoundError:
+            return PartnerSending(partner_id=partner_id)
 
     def _refuse_plugin_partner(self, partner_id: str) -> None:
         if partner_id in self._plugin_partners:
@@ -270,17 +289,45 @@ class CatalogService:
         return correction
 
     # postbacks
-    def configure_postback(self, **fields: Any) -> Postback:
+    def configure_postback(
+        self, *, secret: str | None = None, generate_secret: bool = False, **fields: Any
+    ) -> Postback:
+        """Configure a postback, signed with ``secret`` or with one made here
+        (``generate_secret``): read it from the postback returned, it is never shown again."""
         self._check_filters(fields)
         postback = Postback.configure(**fields)
+        self._apply_secret(postback, secret, generate_secret, remove=False)
         self._save(postback)
         return postback
 
-    def update_postback(self, postback_id: str, **fields: Any) -> Postback:
+    def update_postback(
+        self,
+        postback_id: str,
+        *,
+        secret: str | None = None,
+        generate_secret: bool = False,
+        remove_secret: bool = False,
+        **fields: Any,
+    ) -> Postback:
+        """Change a postback; ``secret`` replaces its secret, ``generate_secret`` makes a new
+        one, ``remove_secret`` leaves it unsigned."""
         postback: Postback = self._load(Postback, "postback_id", postback_id)
         postback.update(**fields)
+        self._apply_secret(postback, secret, generate_secret, remove=remove_secret)
         self._save(postback)
         return postback
+
+    def _apply_secret(
+        self, postback: Postback, secret: str | None, generate: bool, *, remove: bool
+    ) -> None:
+        if generate and (secret is not None or remove):
+            raise DomainError("generate_secret", "give either a secret or generate_secret")
+        if generate:
+            postback.set_secret(self._new_postback_secret())
+        elif secret is not None:
+            postback.set_secret(secret)
+        elif remove:
+            postback.remove_secret()
 
     def delete_postback(self, postback_id: str) -> Postback:
         postback: Postback = self._load(Postback, "postback_id", postback_id)

@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 import trio
 from quart import Blueprint, Response, current_app
-from quart_schema import validate_querystring
+from quart_schema import document_response, validate_querystring
 
 from tracker.bootstrap import Tracker
-from tracker.domain.catalog import STANDARD_TRAFFIC_TYPES, ApiToken
+from tracker.domain.catalog import STANDARD_TRAFFIC_TYPES, ApiToken, Postback
 from tracker.domain.errors import Forbidden, NotFound
 from tracker.services.catalog import hash_token
 from tracker.web import present
@@ -31,7 +31,10 @@ from tracker.web.schemas import (
     LinkPatch,
     PartnerIn,
     PartnerPatch,
+    PartnerSettingsIn,
+    PartnerSettingsOut,
     PostbackIn,
+    PostbackOut,
     PostbackPatch,
     SendingIn,
     TariffIn,
@@ -126,7 +129,9 @@ def _partner_json(partner_id: str) -> dict[str, Any]:
     tracker = _tracker()
     if partner_id in tracker.partners:
         return present.plugin_partner(
-            tracker.partners[partner_id], tracker.catalog.sending(partner_id)
+            tracker.partners[partner_id],
+            tracker.catalog.sending(partner_id),
+            tracker.catalog.partner_setting_names(partner_id),
         )
     partner = tracker.catalog.partner(partner_id)
     if partner is None:
@@ -140,8 +145,10 @@ async def list_partners() -> Response:
     """Integrated (from plugins), custom and system partners."""
     _not_for_partners()
     tracker = _tracker()
+    catalog = tracker.catalog
     partners = [
-        present.plugin_partner(p, tracker.catalog.sending(p.id)) for p in tracker.partners.values()
+        present.plugin_partner(p, catalog.sending(p.id), catalog.partner_setting_names(p.id))
+        for p in tracker.partners.values()
     ]
     partners += [present.custom_partner(p) for p in tracker.catalog.partners()]
     return json_response({"partners": partners})
@@ -183,6 +190,23 @@ async def set_sending(partner_id: str, app_id: str, data: SendingIn) -> Response
     _partner_json(partner_id)
     sending = await _write(_tracker().catalog_service.set_sending, partner_id, app_id, data.modes())
     return json_response(sending.get(app_id, {}))
+
+
+@api.put("/partners/<partner_id>/settings/<app_id>")
+@requires("write")
+@validate_body(PartnerSettingsIn, decode_as=dict[str, Any])
+@document_response(PartnerSettingsOut)
+async def set_partner_settings(partner_id: str, app_id: str, data: dict[str, Any]) -> Response:
+    """Set or remove a partner's settings for one app.
+
+    Settings are the values a partner's postbacks need (an access token, the partner's own
+    app id): a string sets one, null removes it. Values are never shown again; the answer
+    names the settings the app has."""
+    _partner_json(partner_id)
+    settings = await _write(
+        _tracker().catalog_service.set_partner_settings, partner_id, app_id, data
+    )
+    return json_response(present.partner_settings(app_id, settings))
 
 
 # traffic types
@@ -396,13 +420,32 @@ async def delete_correction(correction_id: str) -> Response:
 # postbacks
 
 
+def _with_generated_secret(
+    answer: dict[str, Any], postback: Postback, generated: bool
+) -> dict[str, Any]:
+    # The one answer that shows a secret: the tracker made it, so the caller cannot know it.
+    if generated:
+        answer["secret"] = postback.secret
+    return answer
+
+
 @api.post("/postbacks")
 @requires("write")
 @validate_body(PostbackIn)
+@document_response(PostbackOut, 201)
 async def create_postback(data: PostbackIn) -> Response:
-    """Configure a postback."""
-    postback = await _write(_tracker().catalog_service.configure_postback, **_fields(data))
-    return json_response(present.postback(postback), 201)
+    """Configure a postback.
+
+    With a ``secret`` (16 to 256 characters) its requests are signed; ``generate_secret``
+    makes one, shown in this answer only. No other answer shows a secret."""
+    postback = await _write(
+        _tracker().catalog_service.configure_postback,
+        secret=data.secret,
+        generate_secret=data.generate_secret,
+        **_fields(data, "secret", "generate_secret"),
+    )
+    answer = present.postback(postback)
+    return json_response(_with_generated_secret(answer, postback, data.generate_secret), 201)
 
 
 @api.get("/postbacks")
@@ -432,11 +475,24 @@ async def get_postback(postback_id: str) -> Response:
 @api.patch("/postbacks/<postback_id>")
 @requires("write")
 @validate_body(PostbackPatch)
+@document_response(PostbackOut)
 async def update_postback(postback_id: str, data: PostbackPatch) -> Response:
-    """Change a postback's title, URL, mode or body."""
+    """Change a postback's title, URL, mode, body or secret.
+
+    ``secret`` replaces the secret, null removes it; ``generate_secret`` makes a new one,
+    shown in this answer only."""
     _postback_or_404(postback_id)
-    await _write(_tracker().catalog_service.update_postback, postback_id, **_fields(data))
-    return json_response(present.postback(_postback_or_404(postback_id)))
+    secret = None if data.secret is msgspec.UNSET else data.secret
+    postback = await _write(
+        _tracker().catalog_service.update_postback,
+        postback_id,
+        secret=secret,
+        generate_secret=data.generate_secret,
+        remove_secret=data.secret is None,
+        **_fields(data, "secret", "generate_secret"),
+    )
+    answer = present.postback(_postback_or_404(postback_id))
+    return json_response(_with_generated_secret(answer, postback, data.generate_secret))
 
 
 @api.delete("/postbacks/<postback_id>")
@@ -493,8 +549,9 @@ async def revoke_token(token_id: str) -> Response:
 def _event_json(tracker: Tracker, stream: str, notification: Any) -> dict[str, Any]:
     app = tracker.stores.named(stream)
     event = app.mapper.to_domain_event(notification)
+    hidden = getattr(type(event), "hidden_fields", ())
     data = {
-        k: v
+        k: present.hidden(v) if k in hidden else v
         for k, v in vars(event).items()
         if k not in ("originator_id", "originator_version", "timestamp")
     }

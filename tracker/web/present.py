@@ -46,13 +46,17 @@ def custom_partner(p: Partner) -> dict[str, Any]:
         "macros": p.macros,
         "params": p.params,
         "sending": p.sending,
+        "settings": {app_id: sorted(values) for app_id, values in p.settings.items()},
         "created_at": p.created_on,
     }
 
 
 def plugin_partner(
-    p: PartnerSpec, sending: dict[str, dict[str, str]] | None = None
+    p: PartnerSpec,
+    sending: dict[str, dict[str, str]] | None = None,
+    settings: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
+    """An integrated or system partner; ``settings`` names the settings set per app."""
     return {
         "id": p.id,
         "title": p.title,
@@ -61,7 +65,24 @@ def plugin_partner(
         "macros": p.macros,
         "params": p.params,
         "sending": sending or {},
+        "settings": settings or {},
     }
+
+
+def partner_settings(app_id: str, settings: dict[str, str]) -> dict[str, Any]:
+    """The settings an app has for a partner, by name only: values are never shown."""
+    return {"app_id": app_id, "settings": dict.fromkeys(sorted(settings), "set")}
+
+
+HIDDEN = "<hidden>"
+
+
+def hidden(value: Any) -> Any:
+    """A secret event field as the event history shows it: a mapping keeps its names (None
+    still says removed), anything else set shows as ``<hidden>``."""
+    if isinstance(value, dict):
+        return {k: None if v is None else HIDDEN for k, v in value.items()}
+    return None if value is None else HIDDEN
 
 
 def traffic_type(t: TrafficType | str) -> dict[str, Any]:
@@ -143,6 +164,7 @@ def postback(p: Postback) -> dict[str, Any]:
         "method": p.method,
         "url": p.url,
         "body": p.body,
+        "signed": p.secret is not None,
         "created_at": p.created_on,
     }
 

@@ -1,14 +1,15 @@
-"""Request bodies of the management API. msgspec checks shapes; the domain checks rules."""
+"""Request bodies of the management API, and the answers /openapi.json describes. msgspec checks
+shapes; the domain checks rules."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from functools import wraps
 from typing import Annotated, Any, Literal
 
 import msgspec
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 from quart import request
 from quart_schema import DataSource, RequestSchemaValidationError
 from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
@@ -29,11 +30,12 @@ from tracker.domain.catalog.vocabulary import (
 from tracker.domain.errors import DomainError
 
 
-def validate_body(model: type[Struct]) -> Callable:
+def validate_body(model: type[Struct], *, decode_as: Any = None) -> Callable:
     """quart-schema's ``validate_request`` (and described the same way in /openapi.json), but
     strict: msgspec decodes the raw body, so ``"24"`` is not an int and ``1`` not a string,
-    whatever the Content-Type says."""
-    decoder = msgspec.json.Decoder(model)
+    whatever the Content-Type says. ``decode_as`` decodes into another type than the
+    documented ``model`` (a JSON object of free names, which the domain checks one by one)."""
+    decoder = msgspec.json.Decoder(model if decode_as is None else decode_as)
 
     def decorator(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         setattr(handler, QUART_SCHEMA_REQUEST_ATTRIBUTE, (model, DataSource.JSON))
@@ -60,6 +62,7 @@ Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Url = Annotated[str, Meta(min_length=1, max_length=4096)]
 Money = Annotated[str, Meta(pattern=r"^-?\d+(\.\d+)?$", max_length=40)]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+Secret = Annotated[str, Meta(min_length=16, max_length=256)]
 
 
 class AttributionIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -186,6 +189,8 @@ class PostbackIn(Struct, forbid_unknown_fields=True):
     partner_id: str | None = None
     campaign_id: str | None = None
     app_id: str | None = None
+    secret: Secret | None = None
+    generate_secret: bool = False
 
 
 class PostbackPatch(Struct, forbid_unknown_fields=True):
@@ -193,6 +198,43 @@ class PostbackPatch(Struct, forbid_unknown_fields=True):
     url: Url | None = None
     mode: PostbackMode | None = None
     body: Annotated[str, Meta(max_length=65536)] | None = None
+    # Absent: unchanged; null: removed; a string: replaced.
+    secret: Secret | UnsetType | None = UNSET
+    generate_secret: bool = False
+
+
+class PostbackOut(Struct):
+    """A postback configuration. ``signed`` says whether it has a secret; ``secret`` is in
+    the answer that generated it (``generate_secret``) and nowhere else, ever."""
+
+    id: str
+    title: str
+    event: PostbackEvent
+    event_name: str | None
+    partner_id: str | None
+    campaign_id: str | None
+    app_id: str | None
+    mode: PostbackMode
+    method: PostbackMethod
+    url: str
+    body: str | None
+    signed: bool
+    created_at: datetime
+    secret: str | UnsetType = UNSET
+
+
+class PartnerSettingsIn(Struct):
+    """Setting name -> value (a string of 1 to 1024 characters), or null to remove it. An
+    integrated partner takes the names its plugin declares; a custom partner any name of a
+    lower-case letter then up to 63 lower-case letters, digits or underscores."""
+
+
+class PartnerSettingsOut(Struct):
+    """The names of the settings the app has for this partner, each ``"set"``: values are
+    never shown."""
+
+    app_id: str
+    settings: dict[str, Literal["set"]]
 
 
 class SendingIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
