@@ -14,7 +14,7 @@ from tracker.application import CatalogApplication
 from tracker.codec import MsgpackTranscoder
 from tracker.domain.catalog import Partner, PartnerSending, Postback
 from tracker.domain.errors import DomainError, NotFound
-from tracker.projections.base import MemoryViewStore, SqliteViewStore, catch_up
+from tracker.stores import MemoryViewStore, SqliteViewStore, catch_up
 from tracker.projections.catalog import Catalog, CatalogProjection
 from tracker.services.catalog import CatalogService
 

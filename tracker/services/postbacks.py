@@ -5,7 +5,7 @@ each request through the plugins, record attempts. Blocking store calls: the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -255,18 +255,11 @@ class PostbackService:
         values = dict(due.values)
         secret = None
         if due.postback_config_id is not None:
-            config = self._catalog.postback(due.postback_config_id)
-            secret = getattr(config, "secret", None)
+            secret = self._catalog.postback_secret(due.postback_config_id)
         if due.partner_id is not None:
-            settings = self._settings(due.partner_id, due.app_id)
+            settings = self._catalog.partner_settings(due.partner_id, due.app_id)
             values.update({f"setting_{k}": v for k, v in settings.items()})
         return self.build(self.partner(due.partner_id), due.template, values, secret)
-
-    def _settings(self, partner_id: str, app_id: str) -> dict[str, str]:
-        read: Callable[..., dict[str, str]] | None = getattr(
-            self._catalog, "partner_settings", None
-        )
-        return read(partner_id, app_id) if read is not None else {}
 
     def build(
         self,

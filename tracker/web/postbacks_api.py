@@ -134,7 +134,7 @@ async def test_postback(postback_id: str, data: SampleEventIn) -> Response:
         body=config.body,
     )
     service = _service()
-    request = service.build(None, template, values, getattr(config, "secret", None))
+    request = service.build(None, template, values, tracker().catalog.postback_secret(postback_id))
     status, body, outcome = await services().postback_client.perform(request)
     return json_response(
         {
