@@ -4,6 +4,8 @@ across a restart, never to a private address unless allowed."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -218,3 +220,23 @@ async def test_a_rebuilt_outbox_equals_the_live_one_and_sends_nothing_twice(trac
     assert delivered.verdict == "delivered"
     assert len(receiver.requests) == 1
     assert [r["verdict"] for r in tracker.postbacks.attempts()] == ["delivered"]
+
+
+async def test_a_postback_with_a_secret_arrives_signed(tracker, clock):
+    receiver = Receiver()
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, code = _world_with_postback(
+                tracker, url + "/pb?id={mt_postback_id}", secret="s" * 32
+            )
+            _install(world, app_id, code, clock)
+            sender = _sender(tracker, clock)
+            [attempt] = await sender.tick()
+            await sender.aclose()
+            nursery.cancel_scope.cancel()
+    [got] = receiver.requests
+    message = f"GET\n{attempt.url}\n".encode()
+    expected = "sha256=" + hmac.new(b"s" * 32, message, hashlib.sha256).hexdigest()
+    assert got.headers["x-tracker-signature"] == expected
+    assert got.headers["x-tracker-postback-id"] == attempt.delivery_id

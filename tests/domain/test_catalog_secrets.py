@@ -14,9 +14,9 @@ from tracker.application import CatalogApplication
 from tracker.codec import MsgpackTranscoder
 from tracker.domain.catalog import Partner, PartnerSending, Postback
 from tracker.domain.errors import DomainError, NotFound
-from tracker.stores import MemoryViewStore, SqliteViewStore, catch_up
 from tracker.projections.catalog import Catalog, CatalogProjection
 from tracker.services.catalog import CatalogService
+from tracker.stores import MemoryViewStore, SqliteViewStore, catch_up
 
 ADNET = PartnerSpec(id="adnet", title="AdNet", settings=("access_token", "app_id"))
 SYSTEM = PartnerSpec(id="organic", title="Organic", kind="system")
