@@ -25,11 +25,13 @@ from tracker.projections.base import Projection
 from tracker.projections.catalog import Catalog, CatalogProjection
 from tracker.projections.installs import InstallsProjection
 from tracker.projections.outbox import OutboxProjection
+from tracker.projections.reports import ConversionCountsProjection, TouchCountsProjection
 from tracker.projections.touchpoints import TouchpointProjection
 from tracker.services.attribution import AttributionService
 from tracker.services.catalog import CatalogService
 from tracker.services.ingest import IngestService
 from tracker.services.postbacks import PostbackService
+from tracker.services.reports import ReportService
 from tracker.settings import Settings
 from tracker.stores import MemoryViewStore, ViewStore, catch_up, open_view_store
 from tracker.web.touch import TouchHandler
@@ -77,6 +79,7 @@ class Tracker:
         self.postbacks = PostbackService(
             self.stores, self.catalog, self.views, self.plugins, self.partners
         )
+        self.reports = ReportService(self.catalog, self.views)
 
     @property
     def country_of(self) -> CountryOf:
@@ -98,7 +101,14 @@ class Tracker:
 
 
 def default_projections() -> list[Projection]:
-    return [CatalogProjection(), TouchpointProjection(), InstallsProjection(), OutboxProjection()]
+    return [
+        CatalogProjection(),
+        TouchpointProjection(),
+        InstallsProjection(),
+        OutboxProjection(),
+        TouchCountsProjection(),
+        ConversionCountsProjection(),
+    ]
 
 
 def bootstrap(

@@ -13,6 +13,7 @@ from tracker.web.attribution_api import attribution_api
 from tracker.web.errors import install_error_handlers
 from tracker.web.ingest_api import ingest_api
 from tracker.web.postbacks_api import postbacks_api
+from tracker.web.reports_api import reports_api
 from tracker.web.responses import json_response
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -45,6 +46,7 @@ def create_app(process: Process) -> QuartTrio:
     app.register_blueprint(ingest_api)
     app.register_blueprint(attribution_api)
     app.register_blueprint(postbacks_api)
+    app.register_blueprint(reports_api)
     supervisor = process.supervisor
 
     @app.get("/healthz")

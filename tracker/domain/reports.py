@@ -1,0 +1,302 @@
+"""The report builder, pure: counters, tariffs, corrections and FX rates in, rows out.
+
+Counters come in 15-minute UTC buckets (``tracker/projections/reports.py``). Each bucket is
+placed in the report's time zone (its local day and hour); money is converted with the rate
+of the bucket's UTC day; tariff periods are UTC days, inclusive. Cost by tariffs is computed
+here from the counts, so a tariff that starts in the past or ends later changes the reports
+without a rebuild. A correction is spread evenly over every hour of its period in its own
+time zone (a quarter of an hour's share per bucket) and shows under campaign, partner, app,
+day and hour; grouped by anything else it shows under ``UNASSIGNED``. Ratios are ratios of
+sums.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from tracker.domain.errors import DomainError
+
+UNASSIGNED = "(unassigned)"
+QUARTER = timedelta(minutes=15)
+
+# dimension name -> the row field it shows as
+DIMENSIONS = {
+    "day": "day",
+    "hour": "hour",
+    "app": "app_id",
+    "campaign": "campaign_id",
+    "partner": "partner_id",
+    "link": "link_code",
+    "traffic_type": "traffic_type",
+    "country": "country",
+    "platform": "platform",
+    **{f"sub{i}": f"sub{i}" for i in range(1, 6)},
+}
+# where a correction has a value; every other dimension shows it as UNASSIGNED
+CORRECTION_DIMENSIONS = {"day", "hour", "app", "campaign", "partner", "traffic_type"}
+COUNT_METRICS = ("impressions", "clicks", "installs", "reinstalls", "reengagements", "payers")
+MONEY_METRICS = ("revenue", "cost_tariffs", "cost_links", "cost_corrections", "campaign_cost")
+RATIO_METRICS = ("ctr", "cr", "ecpi", "roi")
+METRICS = (*COUNT_METRICS, *MONEY_METRICS, *RATIO_METRICS)
+DEFAULT_METRICS = ("impressions", "clicks", "installs", "revenue", "campaign_cost")
+CPA_EVENTS = {
+    "install": "installs",
+    "reinstall": "reinstalls",
+    "reengagement": "reengagements",
+    "first_payment": "first_payments",
+}
+
+
+class Converter(Protocol):
+    def convert(self, amount: Decimal, currency: str, to: str, day: date) -> Decimal: ...
+
+
+class ReportQuery(msgspec.Struct, frozen=True, kw_only=True):
+    start: date
+    end: date  # inclusive
+    tz: str = "UTC"
+    currency: str = "USD"
+    dimensions: tuple[str, ...] = ("day",)
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    app_id: str | None = None
+    campaign_id: str | None = None
+    partner_id: str | None = None
+    link_code: str | None = None
+
+    def checked(self) -> ReportQuery:
+        for name in self.dimensions:
+            if name not in DIMENSIONS:
+                raise DomainError("dimensions", f"unknown dimension {name!r}")
+        for name in self.metrics:
+            if name not in METRICS and not (name.startswith("events:") and len(name) > 7):
+                raise DomainError("metrics", f"unknown metric {name!r}")
+        if self.end < self.start:
+            raise DomainError("to", "must not be before from")
+        if (self.end - self.start).days > 3660:
+            raise DomainError("to", "a report covers at most ten years")
+        return self
+
+    def utc_range(self) -> tuple[datetime, datetime]:
+        zone = ZoneInfo(self.tz)
+        start = datetime.combine(self.start, datetime.min.time(), tzinfo=zone)
+        end = datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+
+class CampaignFacts(msgspec.Struct, frozen=True, kw_only=True):
+    partner_id: str | None
+    traffic_type: str
+    tariffs: tuple[dict[str, Any], ...] = ()
+
+
+class CorrectionFacts(msgspec.Struct, frozen=True, kw_only=True):
+    campaign_id: str
+    app_id: str
+    amount: Decimal
+    currency: str
+    starts_on: date
+    ends_on: date
+    timezone: str
+
+
+def correction_quarters(c: CorrectionFacts) -> tuple[datetime, datetime, Decimal]:
+    """(first UTC quarter, end, amount per quarter): every hour of the period in the
+    correction's own time zone gets the same share (a DST day has 23 or 25 of them)."""
+    zone = ZoneInfo(c.timezone)
+    start = datetime.combine(c.starts_on, datetime.min.time(), tzinfo=zone).astimezone(
+        ZoneInfo("UTC")
+    )
+    end = datetime.combine(
+        c.ends_on + timedelta(days=1), datetime.min.time(), tzinfo=zone
+    ).astimezone(ZoneInfo("UTC"))
+    quarters = int((end - start) / QUARTER)
+    return start, end, c.amount / quarters
+
+
+def _active(tariff: Mapping[str, Any], day: date) -> bool:
+    starts = _day(tariff["starts_on"])
+    ends = tariff.get("ends_on")
+    return starts <= day and (ends is None or day <= _day(ends))
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+class _Placer:
+    """UTC bucket -> (local day, local hour) in the report's zone, cached per bucket."""
+
+    def __init__(self, tz: str) -> None:
+        self._zone = ZoneInfo(tz)
+        self._cache: dict[datetime, tuple[str, str]] = {}
+
+    def __call__(self, bucket: datetime) -> tuple[str, str]:
+        found = self._cache.get(bucket)
+        if found is None:
+            local = bucket.astimezone(self._zone)
+            found = (local.date().isoformat(), local.strftime("%Y-%m-%dT%H:00"))
+            self._cache[bucket] = found
+        return found
+
+
+def build_report(
+    query: ReportQuery,
+    *,
+    touches: Iterable[Mapping[str, Any]],
+    conversions: Iterable[Mapping[str, Any]],
+    campaigns: Mapping[str, CampaignFacts],
+    corrections: Sequence[CorrectionFacts],
+    fx: Converter,
+) -> dict[str, Any]:
+    """``{"rows": [...], "totals": {...}}``; rows in dimension order."""
+    place = _Placer(query.tz)
+    to = query.currency
+    dims = query.dimensions
+    sums: dict[tuple, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+
+    def key_of(bucket: datetime, values: Mapping[str, Any], campaign: CampaignFacts | None):
+        day, hour = place(bucket)
+        parts = []
+        for name in dims:
+            if name == "day":
+                parts.append(day)
+            elif name == "hour":
+                parts.append(hour)
+            elif name == "traffic_type":
+                parts.append(campaign.traffic_type if campaign else "")
+            elif name == "partner":
+                parts.append(values.get("partner_id") or (campaign.partner_id if campaign else ""))
+            else:
+                parts.append(values.get(DIMENSIONS[name], ""))
+        return tuple(parts)
+
+    def convert(amount: Decimal, currency: str, day: date) -> Decimal:
+        return fx.convert(amount, currency, to, day) if amount else Decimal(0)
+
+    for row in touches:
+        bucket = row["bucket"]
+        campaign = campaigns.get(row["campaign_id"])
+        acc = sums[key_of(bucket, row, campaign)]
+        acc["impressions"] += row["impressions"]
+        acc["clicks"] += row["clicks"]
+        day = bucket.date()
+        if row["link_cost"] and row["cost_currency"]:
+            cost = row["link_cost"] / 1000 if row["cost_model"] == "CPM" else row["link_cost"]
+            acc["cost_links"] += convert(cost, row["cost_currency"], day)
+        if campaign is not None:
+            for tariff in campaign.tariffs:
+                if tariff["model"] in ("cpc", "cpm") and _active(tariff, day):
+                    rate = Decimal(tariff["rate"])
+                    count = row["clicks"] if tariff["model"] == "cpc" else row["impressions"]
+                    amount = rate * count if tariff["model"] == "cpc" else rate * count / 1000
+                    acc["cost_tariffs"] += convert(amount, tariff["currency"], day)
+
+    for row in conversions:
+        bucket = row["bucket"]
+        campaign = campaigns.get(row["campaign_id"])
+        acc = sums[key_of(bucket, row, campaign)]
+        event, name, n = row["event"], row["event_name"], row["events"]
+        day = bucket.date()
+        if event in ("install", "reinstall", "reengagement"):
+            acc[CPA_EVENTS[event]] += n
+        elif event == "first_payment":
+            pass
+        else:
+            acc[f"events:{name if event == 'custom' and name else event}"] += n
+        acc["payers"] += row["payers"]
+        revenue = Decimal(0)
+        if row["revenue"] and row["currency"]:
+            revenue = convert(row["revenue"], row["currency"], day)
+            acc["revenue"] += revenue
+        if campaign is None:
+            continue
+        for tariff in campaign.tariffs:
+            if not _active(tariff, day):
+                continue
+            if tariff["model"] == "cpa" and _targets(tariff, event, name):
+                amount = Decimal(tariff["rate"]) * n
+                acc["cost_tariffs"] += convert(amount, tariff["currency"], day)
+            elif tariff["model"] == "revshare" and revenue:
+                acc["cost_tariffs"] += revenue * Decimal(tariff["percent"]) / 100
+
+    lo, hi = query.utc_range()
+    for c in corrections:
+        start, end, share = correction_quarters(c)
+        campaign = campaigns.get(c.campaign_id)
+        values = {"campaign_id": c.campaign_id, "app_id": c.app_id}
+        t = max(start, lo)
+        t = start + ((t - start) // QUARTER) * QUARTER
+        while t < min(end, hi):
+            if t >= lo:
+                key = key_of(t, values, campaign)
+                key = tuple(
+                    part if name in CORRECTION_DIMENSIONS else UNASSIGNED
+                    for name, part in zip(dims, key, strict=True)
+                )
+                sums[key]["cost_corrections"] += convert(share, c.currency, t.date())
+            t += QUARTER
+
+    rows = []
+    totals: dict[str, Any] = defaultdict(int)
+    for key in sorted(sums):
+        acc = sums[key]
+        for name, value in acc.items():
+            totals[name] += value
+        row = {DIMENSIONS[name]: part for name, part in zip(dims, key, strict=True)}
+        row.update(_metrics(acc, query.metrics))
+        rows.append(row)
+    return {"rows": rows, "totals": _metrics(totals, query.metrics)}
+
+
+def _targets(tariff: Mapping[str, Any], event: str, name: str) -> bool:
+    target = tariff.get("target")
+    if target == "custom_event":
+        return event == "custom" and name == tariff.get("event_name")
+    return target == event
+
+
+def _ratio(a: Decimal | int, b: Decimal | int) -> str | None:
+    if not b:
+        return None
+    return _money(Decimal(a) / Decimal(b))
+
+
+def _money(value: Decimal | int) -> str:
+    """Exact to the micro unit, at least two places: ``3.00``, ``0.002``."""
+    q = Decimal(value).quantize(Decimal("0.000001"))
+    text = format(q.normalize(), "f")
+    whole, _, places = text.partition(".")
+    return f"{whole}.{places.ljust(2, '0')}"
+
+
+def _metrics(acc: Mapping[str, Any], wanted: Sequence[str]) -> dict[str, Any]:
+    revenue = Decimal(acc.get("revenue", 0))
+    cost = (
+        Decimal(acc.get("cost_tariffs", 0))
+        + Decimal(acc.get("cost_links", 0))
+        + Decimal(acc.get("cost_corrections", 0))
+    )
+    out: dict[str, Any] = {}
+    for name in wanted:
+        if name in COUNT_METRICS or name.startswith("events:"):
+            out[name] = int(acc.get(name, 0))
+        elif name == "campaign_cost":
+            out[name] = _money(cost)
+        elif name in MONEY_METRICS:
+            out[name] = _money(acc.get(name, 0))
+        elif name == "ctr":
+            out[name] = _ratio(acc.get("clicks", 0), acc.get("impressions", 0))
+        elif name == "cr":
+            out[name] = _ratio(acc.get("installs", 0), acc.get("clicks", 0))
+        elif name == "ecpi":
+            out[name] = _ratio(cost, acc.get("installs", 0))
+        elif name == "roi":
+            out[name] = _ratio(revenue - cost, cost)
+    return out

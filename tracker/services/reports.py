@@ -1,0 +1,107 @@
+"""Reports: read the counters the query needs (grouped in SQL, by bucket and the asked
+dimensions only), take tariffs, corrections and FX rates from the catalog, and let the pure
+builder (``tracker/domain/reports.py``) make the rows. Blocking: run it in a thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker.domain.reports import (
+    DIMENSIONS,
+    CampaignFacts,
+    CorrectionFacts,
+    ReportQuery,
+    build_report,
+)
+from tracker.projections.catalog import Catalog
+from tracker.projections.reports import (
+    CONVERSION_DIMENSIONS,
+    TOUCH_DIMENSIONS,
+    ConversionCountsProjection,
+    TouchCountsProjection,
+)
+from tracker.stores import ViewStore
+
+
+class ReportService:
+    def __init__(self, catalog: Catalog, views: ViewStore) -> None:
+        self._catalog = catalog
+        self._views = views
+        self.touches = TouchCountsProjection()
+        self.conversions = ConversionCountsProjection()
+        for projection in (self.touches, self.conversions):
+            views.declare(projection.name, projection.tables)
+
+    def report(self, query: ReportQuery) -> dict[str, Any]:
+        query = query.checked()
+        lo, hi = query.utc_range()
+        columns = [DIMENSIONS[d] for d in query.dimensions if d not in ("day", "hour")]
+        where: dict[str, Any] = {"bucket": [(">=", lo), ("<", hi)]}
+        for name in ("app_id", "campaign_id", "partner_id", "link_code"):
+            value = getattr(query, name)
+            if value is not None:
+                where[name] = value
+
+        def group(available: tuple[str, ...], *always: str) -> tuple[str, ...]:
+            wanted = ["bucket", "campaign_id", *always]
+            wanted += [c for c in columns if c in available and c not in wanted]
+            return tuple(wanted)
+
+        with self._views.read(self.touches.name) as view:
+            touches = view.table("touch_counts").sum(
+                ("impressions", "clicks", "link_cost"),
+                group_by=group(TOUCH_DIMENSIONS, "cost_model", "cost_currency"),
+                where=where,
+            )
+        with self._views.read(self.conversions.name) as view:
+            conversions = view.table("conversion_counts").sum(
+                ("events", "payers", "revenue"),
+                group_by=group(CONVERSION_DIMENSIONS, "event", "event_name", "currency"),
+                where=where,
+            )
+        return build_report(
+            query,
+            touches=touches,
+            conversions=conversions,
+            campaigns=self._campaigns(),
+            corrections=self._corrections(query),
+            fx=self._catalog.fx_table(),
+        )
+
+    def _campaigns(self) -> dict[str, CampaignFacts]:
+        return {
+            str(c.id): CampaignFacts(
+                partner_id=c.partner_id,
+                traffic_type=c.traffic_type,
+                tariffs=tuple(c.tariffs),
+            )
+            for c in self._catalog.campaigns()
+        }
+
+    def _corrections(self, query: ReportQuery) -> list[CorrectionFacts]:
+        if query.link_code is not None:
+            return []  # a correction belongs to no link
+        found = []
+        for c in self._catalog.corrections():
+            if c.deleted:
+                continue
+            if query.campaign_id not in (None, c.campaign_id):
+                continue
+            if query.app_id not in (None, c.app_id):
+                continue
+            if query.partner_id is not None:
+                campaign = self._catalog.campaign(c.campaign_id)
+                if campaign is None or campaign.partner_id != query.partner_id:
+                    continue
+            found.append(
+                CorrectionFacts(
+                    campaign_id=c.campaign_id,
+                    app_id=c.app_id,
+                    amount=c.amount,
+                    currency=c.currency,
+                    starts_on=c.starts_on,
+                    ends_on=c.ends_on,
+                    timezone=c.timezone,
+                )
+            )
+        return found

@@ -1,0 +1,103 @@
+"""``GET /api/v1/reports``: the report builder over the pre-aggregated counters."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+import trio
+from msgspec import Meta, Struct
+from quart import Blueprint, Response, current_app
+from quart_schema import validate_querystring
+
+from tracker.domain.errors import DomainError
+from tracker.domain.reports import ReportQuery
+from tracker.domain.rules import check_currency
+from tracker.ingest.export import CSV_CONTENT_TYPE, csv_lines
+from tracker.web.auth import current_principal, requires
+from tracker.web.context import services, tracker
+from tracker.web.responses import json_response
+
+reports_api = Blueprint("reports_api", __name__, url_prefix="/api/v1")
+
+
+class ReportArgs(Struct):
+    from_: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] = msgspec.field(name="from")
+    to: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    tz: Annotated[str, Meta(max_length=64)] = "UTC"
+    currency: Annotated[str, Meta(pattern="^[A-Z]{3}$")] = "USD"
+    dimensions: Annotated[str, Meta(max_length=200)] = "day"
+    metrics: Annotated[str, Meta(max_length=1000)] = (
+        "impressions,clicks,installs,revenue,campaign_cost"
+    )
+    app_id: str | None = None
+    campaign_id: str | None = None
+    partner_id: str | None = None
+    link_code: str | None = None
+    format: Literal["json", "csv"] = "json"
+
+
+def _day(field: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def query_of(args: ReportArgs, partner_id: str | None = None) -> ReportQuery:
+    """The report asked for, checked; a partner token's own partner replaces any filter."""
+    try:
+        ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DomainError("tz", f"unknown time zone {args.tz!r}") from None
+    check_currency("currency", args.currency)
+    return ReportQuery(
+        start=_day("from", args.from_),
+        end=_day("to", args.to),
+        tz=args.tz,
+        currency=args.currency,
+        dimensions=tuple(d.strip() for d in args.dimensions.split(",") if d.strip()),
+        metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
+        app_id=args.app_id,
+        campaign_id=args.campaign_id,
+        partner_id=partner_id or args.partner_id,
+        link_code=args.link_code,
+    ).checked()
+
+
+def report_csv(report: dict[str, Any], query: ReportQuery) -> str:
+    from tracker.domain.reports import DIMENSIONS
+
+    columns = [DIMENSIONS[d] for d in query.dimensions] + list(query.metrics)
+    header, line = csv_lines(columns)
+    out = [header]
+    for row in report["rows"]:
+        out.append(line({k: "" if v is None else v for k, v in row.items()}))
+    totals = {k: "" if v is None else v for k, v in report["totals"].items()}
+    if query.dimensions:
+        totals[DIMENSIONS[query.dimensions[0]]] = "total"
+    out.append(line(totals))
+    return "".join(out)
+
+
+@reports_api.get("/reports")
+@requires("read")
+@validate_querystring(ReportArgs)
+async def report(query_args: ReportArgs) -> Response:
+    """Counts, money and ratios by the dimensions asked for, over a date range in a time
+    zone and a currency; JSON (rows and totals) or CSV. A partner token sees its own rows."""
+    principal = current_principal()
+    partner_id = principal.partner_id if principal.role == "partner" else None
+    query = query_of(query_args, partner_id)
+    service = tracker().reports
+    limiter = current_app.config["READ_LIMITER"]
+    if services().owns_views:
+        t = tracker()
+        await trio.to_thread.run_sync(t.update_views, limiter=limiter)
+    built = await trio.to_thread.run_sync(partial(service.report, query), limiter=limiter)
+    if query_args.format == "csv":
+        return Response(report_csv(built, query), content_type=CSV_CONTENT_TYPE)
+    return json_response(built)
