@@ -138,7 +138,9 @@ async def test_a_tariff_is_ended_and_keeps_its_rate(client: Any) -> None:
         path = f"/api/v1/campaigns/{campaign['id']}/tariffs"
         body = {"model": "cpc", "rate": "0.10", "currency": "USD", "starts_on": "2026-01-01"}
         _, open_ended = await call(client, "POST", path, json=body, expect=201)
-        _, other = await call(client, "POST", path, json=body | {"rate": "0.20"}, expect=201)
+        # Another model: two tariffs of one model and target may not overlap.
+        other_body = body | {"model": "cpm", "rate": "0.20"}
+        _, other = await call(client, "POST", path, json=other_body, expect=201)
         assert open_ended["ends_on"] is None
         _, ended = await call(
             client, "PATCH", f"{path}/{open_ended['id']}", json={"ends_on": "2026-03-31"}
@@ -474,3 +476,32 @@ async def test_bad_corrections(client: Any) -> None:
         missing = "/api/v1/campaigns/00000000-0000-0000-0000-000000000000/corrections"
         await error(client, "POST", missing, 404, json=base)
         await error(client, "GET", missing, 404)
+
+
+async def test_overlapping_tariffs_of_one_model_and_target_are_refused(client: Any) -> None:
+    with trio.fail_after(10):
+        campaign = await create_campaign(client)
+        path = f"/api/v1/campaigns/{campaign['id']}/tariffs"
+        cpa = {"model": "cpa", "target": "install", "rate": "1.00", "currency": "USD"}
+        _, first = await call(
+            client,
+            "POST",
+            path,
+            json=cpa | {"starts_on": "2026-01-01", "ends_on": "2026-01-31"},
+            expect=201,
+        )
+        data = await error(client, "POST", path, 409, json=cpa | {"starts_on": "2026-01-31"})
+        assert data["detail"].startswith("starts_on: overlaps tariff")
+        # The day after, another target, or another model: no overlap.
+        await call(client, "POST", path, json=cpa | {"starts_on": "2026-02-01"}, expect=201)
+        reinstall = cpa | {"target": "reinstall", "starts_on": "2026-01-15"}
+        await call(client, "POST", path, json=reinstall, expect=201)
+        cpc = {"model": "cpc", "rate": "0.1", "currency": "USD", "starts_on": "2026-01-15"}
+        await call(client, "POST", path, json=cpc, expect=201)
+        # Ending a tariff later than the next one starts would overlap too.
+        data = await error(
+            client, "PATCH", f"{path}/{first['id']}", 409, json={"ends_on": "2026-02-10"}
+        )
+        assert data["detail"].startswith("starts_on: overlaps tariff")
+        _, listing = await call(client, "GET", path, expect=200)
+        assert len(listing["tariffs"]) == 4

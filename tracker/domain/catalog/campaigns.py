@@ -16,7 +16,7 @@ from tracker.domain.catalog.vocabulary import (
     CPA_TARGETS,
     TARIFF_MODELS,
 )
-from tracker.domain.errors import DomainError, NotFound
+from tracker.domain.errors import Conflict, DomainError, NotFound
 from tracker.domain.rules import check_currency, check_date_range, parse_money
 
 
@@ -105,7 +105,25 @@ class Campaign(Aggregate):
         self.__dict__.update(changes)
 
     def add_tariff(self, tariff: Tariff) -> None:
+        self._refuse_overlap(msgspec.structs.asdict(tariff))
         self._tariff_added(tariff=msgspec.structs.asdict(tariff))
+
+    def _refuse_overlap(self, tariff: dict[str, Any]) -> None:
+        """Two tariffs of one model and target must not charge the same day twice."""
+        same = (tariff["model"], tariff.get("target"), tariff.get("event_name"))
+        for other in self.tariffs:
+            if other["id"] == tariff["id"]:
+                continue
+            if (other["model"], other.get("target"), other.get("event_name")) != same:
+                continue
+            if _overlap(tariff, other):
+                raise Conflict(
+                    "starts_on",
+                    f"overlaps tariff {other['id']} ({other['model']}"
+                    + (f", {other['target']}" if other.get("target") else "")
+                    + f") from {other['starts_on']}"
+                    + (f" to {other['ends_on']}" if other.get("ends_on") else ", open-ended"),
+                )
 
     @event("TariffAdded")
     def _tariff_added(self, tariff: dict[str, Any]) -> None:
@@ -114,7 +132,9 @@ class Campaign(Aggregate):
     def end_tariff(self, tariff_id: str, ends_on: date) -> dict[str, Any]:
         """Set the last day (inclusive) a tariff applies; its rate and start stay as they
         were, so cost already reported for earlier days does not change."""
-        check_date_range("starts_on", self._tariff(tariff_id)["starts_on"], "ends_on", ends_on)
+        tariff = self._tariff(tariff_id)
+        check_date_range("starts_on", tariff["starts_on"], "ends_on", ends_on)
+        self._refuse_overlap({**tariff, "ends_on": ends_on})
         self._tariff_ended(tariff_id=tariff_id, ends_on=ends_on)
         return self._tariff(tariff_id)
 
@@ -129,3 +149,15 @@ class Campaign(Aggregate):
         self.tariffs = [
             {**t, "ends_on": ends_on} if t["id"] == tariff_id else t for t in self.tariffs
         ]
+
+
+def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    def bounds(t: dict[str, Any]) -> tuple[date, date]:
+        return _as_date(t["starts_on"]), _as_date(t["ends_on"]) if t.get("ends_on") else date.max
+
+    (a_start, a_end), (b_start, b_end) = bounds(a), bounds(b)
+    return a_start <= b_end and b_start <= a_end
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
