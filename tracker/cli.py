@@ -1,4 +1,4 @@
-"""``tracker serve | web | worker | release | token | replay | partners``."""
+"""``tracker serve | web | worker | release | token | replay | partners | report``."""
 
 from __future__ import annotations
 
@@ -101,6 +101,38 @@ def _partners() -> int:
     return 0
 
 
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    import msgspec
+
+    from tracker.bootstrap import bootstrap
+    from tracker.domain.errors import DomainError
+    from tracker.web.reports_api import ReportArgs, query_of, report_csv, report_table
+
+    tracker = bootstrap(settings)
+    try:
+        raw = {k: v for k, v in vars(args).items() if v is not None}
+        raw["from"] = raw.pop("from_")
+        fmt = raw.pop("format")
+        wanted = msgspec.convert(
+            {k: raw[k] for k in ReportArgs.__struct_encode_fields__ if k in raw}, ReportArgs
+        )
+        query = query_of(wanted)
+        tracker.update_views()
+        built = tracker.reports.report(query)
+    except (DomainError, msgspec.ValidationError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        tracker.close()
+    if fmt == "csv":
+        print(report_csv(built, query), end="")
+    elif fmt == "json":
+        print(msgspec.json.encode(built).decode())
+    else:
+        print(report_table(built, query))
+    return 0
+
+
 def _release(settings: Settings) -> int:
     from tracker.bootstrap import bootstrap
 
@@ -121,6 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run only the background actors (projections)")
     sub.add_parser("release", help="create the store's tables and exit")
     sub.add_parser("partners", help="list the loaded plugins and the partners they bring")
+    report = sub.add_parser("report", help="a report, as GET /api/v1/reports answers it")
+    report.add_argument("--from", dest="from_", required=True, help="first day, YYYY-MM-DD")
+    report.add_argument("--to", required=True, help="last day (inclusive), YYYY-MM-DD")
+    report.add_argument("--tz", help="IANA time zone (default UTC)")
+    report.add_argument("--currency", help="ISO 4217 (default USD)")
+    report.add_argument("--dimensions", help="e.g. day,campaign")
+    report.add_argument("--metrics", help="e.g. clicks,installs,campaign_cost,roi")
+    for name in ("app_id", "campaign_id", "partner_id", "link_code"):
+        report.add_argument(f"--{name.replace('_', '-')}", dest=name)
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     token = sub.add_parser("token", help="manage API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="print a new token once")
@@ -155,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         return _release(settings)
     if args.command == "partners":
         return _partners()
+    if args.command == "report":
+        return _report(settings, args)
     if args.command == "token":
         return _token(settings, args)
     if args.command == "replay":

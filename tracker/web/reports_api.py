@@ -14,7 +14,7 @@ from quart import Blueprint, Response, current_app
 from quart_schema import validate_querystring
 
 from tracker.domain.errors import DomainError
-from tracker.domain.reports import ReportQuery
+from tracker.domain.reports import DIMENSIONS, ReportQuery
 from tracker.domain.rules import check_currency
 from tracker.ingest.export import CSV_CONTENT_TYPE, csv_lines
 from tracker.web.auth import current_principal, requires
@@ -68,9 +68,27 @@ def query_of(args: ReportArgs, partner_id: str | None = None) -> ReportQuery:
     ).checked()
 
 
-def report_csv(report: dict[str, Any], query: ReportQuery) -> str:
-    from tracker.domain.reports import DIMENSIONS
+def report_table(report: dict[str, Any], query: ReportQuery) -> str:
+    """Aligned columns for a terminal, the totals last."""
+    columns = [DIMENSIONS[d] for d in query.dimensions] + list(query.metrics)
+    lines = [
+        [str(row.get(c, "")) if row.get(c) is not None else "" for c in columns]
+        for row in report["rows"]
+    ]
+    totals = [
+        str(report["totals"].get(c, "")) if report["totals"].get(c) is not None else ""
+        for c in columns
+    ]
+    if query.dimensions:
+        totals[0] = "total"
+    table = [columns, *lines, totals]
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table
+    )
 
+
+def report_csv(report: dict[str, Any], query: ReportQuery) -> str:
     columns = [DIMENSIONS[d] for d in query.dimensions] + list(query.metrics)
     header, line = csv_lines(columns)
     out = [header]
