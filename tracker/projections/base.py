@@ -9,7 +9,7 @@ events reach them is ``tracker.stores``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from tracker.projections.tables import Table, TableRows
@@ -40,3 +40,8 @@ class Projection(ABC):
     @abstractmethod
     def apply(self, event: Any, rows: Rows) -> None:
         """Apply one domain event to the view's rows."""
+
+    def apply_all(self, events: Sequence[Any], rows: Rows) -> None:
+        """Apply events in order; a projection may do it in fewer statements."""
+        for event in events:
+            self.apply(event, rows)

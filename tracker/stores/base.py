@@ -128,9 +128,10 @@ def catch_up(
             break
         with store.transaction(projection.name) as rows:
             # Another catch-up (a thread, a process) may have applied some of these already.
-            for n in notifications:
-                if n.id > rows.start_position:
-                    projection.apply(app.mapper.to_domain_event(n), rows)
+            events = [
+                app.mapper.to_domain_event(n) for n in notifications if n.id > rows.start_position
+            ]
+            projection.apply_all(events, rows)
             position = max(rows.start_position, notifications[-1].id)
             rows.track(position)
         if progress is not None:
