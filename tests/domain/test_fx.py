@@ -163,6 +163,13 @@ def test_conversion_is_exact() -> None:
     assert fx.convert(Decimal("-7.10"), "EUR", "EUR", DAY) == Decimal("-7.10")
 
 
+def test_a_whole_result_is_written_without_an_exponent() -> None:
+    fx = table(("2026-12-01", "EUR", "0.95"), ("2026-12-01", "JPY", "150"))
+    assert str(fx.convert(Decimal("9.5"), "EUR", "USD", DAY)) == "10"
+    assert str(fx.convert(Decimal("2"), "USD", "JPY", DAY)) == "300"
+    assert str(fx.convert(Decimal("2.00"), "USD", "JPY", DAY)) == "300.00"
+
+
 def test_each_day_has_its_own_rate() -> None:
     fx = table(("2026-12-01", "EUR", "0.8"), ("2026-12-02", "EUR", "0.5"))
     assert fx.convert(Decimal(1), "EUR", "USD", DAY) == Decimal("1.25")

@@ -83,7 +83,11 @@ class FxTable:
             return amount
         source = self.rate(day, currency)
         target = self.rate(day, to)
-        return CONTEXT.divide(CONTEXT.multiply(amount, target), source)
+        result = CONTEXT.divide(CONTEXT.multiply(amount, target), source)
+        if result.as_tuple().exponent > 0:  # type: ignore[operator]
+            # 9.5 / 0.95 is Decimal('1E+1'): the same value, written as 10.
+            result = result.quantize(_ONE, context=CONTEXT)
+        return result
 
     def rows(
         self,

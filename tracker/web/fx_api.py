@@ -107,7 +107,7 @@ def _allow_large_rate_uploads(state: BlueprintSetupState) -> None:
     base = state.app.request_class
 
     class RatesRequest(base):  # type: ignore[misc, valid-type]
-        def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any):
+        def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
             if method == "PUT" and path == RATES_PATH:
                 kwargs["max_content_length"] = MAX_RATES_BODY_BYTES
             super().__init__(method, scheme, path, *args, **kwargs)
