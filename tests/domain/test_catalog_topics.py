@@ -22,6 +22,7 @@ from tracker.domain.catalog import (
     AttributionSettings,
     Campaign,
     Correction,
+    FxRates,
     Partner,
     PartnerSending,
     Postback,
@@ -42,6 +43,7 @@ AGGREGATES = [
     Correction,
     Postback,
     ApiToken,
+    FxRates,
 ]
 
 # Every event the catalog records, as named in stores written before the catalog was a package.

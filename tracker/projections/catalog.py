@@ -15,12 +15,14 @@ from tracker.domain.catalog import (
     App,
     Campaign,
     Correction,
+    FxRates,
     Partner,
     PartnerSending,
     Postback,
     TrackingLink,
     TrafficType,
 )
+from tracker.domain.money import FxTable
 from tracker.projections.base import Projection, Rows, prefix_range
 
 KINDS: dict[type, str] = {
@@ -33,7 +35,11 @@ KINDS: dict[type, str] = {
     Correction: "correction",
     Postback: "postback",
     ApiToken: "token",
+    FxRates: "fx_rates",
 }
+
+_FX_RATES_KEY = f"fx_rates/{FxRates.create_id()}"
+_NO_RATES = FxTable()
 
 
 def _kind_of(event: Any) -> str:
@@ -74,6 +80,7 @@ class Catalog:
 
     def __init__(self, rows: Rows) -> None:
         self._rows = rows
+        self._fx: tuple[dict[str, dict[str, str]], FxTable] = ({}, _NO_RATES)
 
     def _get(self, kind: str, id_: str) -> Any | None:
         return self._rows.get(f"{kind}/{id_}")
@@ -170,3 +177,20 @@ class Catalog:
 
     def tokens(self) -> list[ApiToken]:
         return sorted(self._all("token"), key=lambda a: a.created_on)
+
+    def fx_rates(self) -> FxRates | None:
+        return self._rows.get(_FX_RATES_KEY)
+
+    def fx_table(self) -> FxTable:
+        """The FX rates as an immutable table for conversions, built again only when a new
+        version of the rates is seen: each ``RatesSet`` gives the aggregate a new ``rates``
+        dict, and the dict, unlike ``version``, is replaced in one step."""
+        aggregate = self.fx_rates()
+        if aggregate is None:
+            return _NO_RATES
+        rates = aggregate.rates
+        cached = self._fx
+        if cached[0] is not rates:
+            cached = (rates, FxTable.from_stored(rates))
+            self._fx = cached
+        return cached[1]

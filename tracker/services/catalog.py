@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,6 +21,7 @@ from tracker.domain.catalog import (
     AttributionSettings,
     Campaign,
     Correction,
+    FxRates,
     Partner,
     PartnerSending,
     Postback,
@@ -28,6 +29,7 @@ from tracker.domain.catalog import (
     TrackingLink,
     TrafficType,
 )
+from tracker.domain.catalog.fx import JSON_ROWS, RowNames
 from tracker.domain.errors import Conflict, DomainError, NotFound
 from tracker.plugin_types import PartnerSpec
 from tracker.projections.catalog import Catalog
@@ -287,6 +289,18 @@ class CatalogService:
         correction.delete()
         self._save(correction)
         return correction
+
+    # FX rates
+    def set_fx_rates(self, rows: Sequence[Sequence[Any]], names: RowNames = JSON_ROWS) -> int:
+        """Set rates (date, currency, rate) all at once, or none if one is wrong; return how
+        many were new or changed."""
+        try:
+            fx: FxRates = self._app.repository.get(FxRates.create_id())
+        except AggregateNotFoundError:
+            fx = FxRates()
+        changed = fx.set_rates(rows, names)
+        self._save(fx)
+        return changed
 
     # postbacks
     def configure_postback(

@@ -11,6 +11,7 @@ from tracker.bootstrap import Process
 from tracker.web.api import api
 from tracker.web.attribution_api import attribution_api
 from tracker.web.errors import install_error_handlers
+from tracker.web.fx_api import fx_api
 from tracker.web.ingest_api import ingest_api
 from tracker.web.postbacks_api import postbacks_api
 from tracker.web.reports_api import reports_api
@@ -47,6 +48,7 @@ def create_app(process: Process) -> QuartTrio:
     app.register_blueprint(attribution_api)
     app.register_blueprint(postbacks_api)
     app.register_blueprint(reports_api)
+    app.register_blueprint(fx_api)
     supervisor = process.supervisor
 
     @app.get("/healthz")

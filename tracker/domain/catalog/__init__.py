@@ -1,5 +1,5 @@
 """The catalog: apps, partners, traffic types, campaigns, links, tariffs, corrections,
-postbacks and API tokens, as event-sourced aggregates.
+postbacks, API tokens and FX rates, as event-sourced aggregates.
 
 Constructors and commands validate and then record an event; the decorated method bodies are
 the event's ``apply`` and run again on replay, so they hold no validation and no I/O. Stored
@@ -9,6 +9,7 @@ topics stay ``tracker.domain.catalog:<qualname>`` (see ``_shared.stable_topics``
 from tracker.domain.catalog.apps import App
 from tracker.domain.catalog.campaigns import Campaign, Tariff
 from tracker.domain.catalog.corrections import Correction
+from tracker.domain.catalog.fx import FxRates
 from tracker.domain.catalog.links import TrackingLink
 from tracker.domain.catalog.partners import Partner, PartnerSending
 from tracker.domain.catalog.postbacks import Postback
@@ -50,6 +51,7 @@ __all__ = [
     "AttributionSettings",
     "Campaign",
     "Correction",
+    "FxRates",
     "Partner",
     "PartnerSending",
     "Postback",
