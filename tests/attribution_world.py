@@ -82,13 +82,14 @@ class World:
     ) -> str:
         link = self.tracker.catalog.link(code)
         assert link is not None
+        campaign = self.tracker.catalog.campaign(link.campaign_id)
         common: dict[str, Any] = dict(
             originator_id=uuid4(),
             originator_version=1,
             timestamp=ts,
             link_code=code,
             campaign_id=link.campaign_id,
-            partner_id=None,
+            partner_id=campaign.partner_id if campaign else None,
             app_id=link.app_id,
             platform=platform,
             ip=ip,

@@ -37,10 +37,18 @@ class ReportService:
         lo, hi = query.utc_range()
         columns = [DIMENSIONS[d] for d in query.dimensions if d not in ("day", "hour")]
         where: dict[str, Any] = {"bucket": [(">=", lo), ("<", hi)]}
-        for name in ("app_id", "campaign_id", "partner_id", "link_code"):
+        for name in ("app_id", "campaign_id", "link_code"):
             value = getattr(query, name)
             if value is not None:
                 where[name] = value
+        if query.partner_id is not None:
+            # The partner's campaigns: what a partner token may see.
+            mine = [
+                str(c.id) for c in self._catalog.campaigns() if c.partner_id == query.partner_id
+            ]
+            if query.campaign_id is not None:
+                mine = [c for c in mine if c == query.campaign_id]
+            where["campaign_id"] = ("in", mine or [""])
 
         def group(available: tuple[str, ...], *always: str) -> tuple[str, ...]:
             wanted = ["bucket", "campaign_id", *always]

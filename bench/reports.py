@@ -1,0 +1,156 @@
+"""Report latency and the rebuild speed of the report counters.
+
+Stores ``--events`` clicks and impressions (one in ten a click) over ``--days`` days and
+``--links`` links (ten per campaign, each campaign with a CPC and a CPM tariff) straight into
+the ingest stream, builds the ``touch_counts`` counters from zero (events/s), then asks for a
+report by day and campaign over the whole range ``--queries`` times (p50/p99).
+
+    .venv/bin/python -m bench.reports --events 10000000 --days 90 --links 1000
+
+SQLite store in a temporary directory. The events are written in batches of 10,000 with the
+store's own batch insert, as the ingest writer writes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
+
+from tracker.bootstrap import bootstrap
+from tracker.domain.ingest import ClickRecorded, ImpressionRecorded
+from tracker.domain.reports import ReportQuery
+from tracker.ingest.store import insert_stored_events
+from tracker.settings import load_settings
+from tracker.stores import catch_up
+
+START = date(2026, 6, 1)
+
+
+def catalog(tracker, links: int) -> list[tuple[str, str]]:
+    service = tracker.catalog_service
+    app = service.register_app(
+        title="Bench", platform="android", store_url=None, bundle_id=None, attribution=None
+    )
+    tracker.refresh_directory()
+    found = []
+    for c in range(max(1, links // 10)):
+        campaign = service.create_campaign(
+            title=f"C{c}", campaign_type="regular", traffic_type="media", partner_id=None
+        )
+        service.add_tariff(
+            str(campaign.id), model="cpc", rate="0.05", currency="USD", starts_on=START
+        )
+        service.add_tariff(
+            str(campaign.id), model="cpm", rate="2.00", currency="USD", starts_on=START
+        )
+        tracker.refresh_directory()
+        for _ in range(10):
+            link = service.create_link(
+                str(campaign.id),
+                app_id=str(app.id),
+                attribution=None,
+                title="L",
+                deep_link=None,
+                deferred_deep_link=False,
+                target_url="https://play.google.com/store/apps/details?id=x",
+                targets=None,
+            )
+            found.append((link.code, str(campaign.id)))
+    tracker.refresh_directory()
+    return found[:links]
+
+
+def store_events(tracker, links: list[tuple[str, str]], n: int, days: int) -> float:
+    app = tracker.stores.ingest
+    rng = random.Random(7)
+    t0 = datetime.combine(START, datetime.min.time(), tzinfo=UTC)
+    span = days * 86400
+    start = time.perf_counter()
+    batch = []
+    for i in range(n):
+        code, campaign_id = links[rng.randrange(len(links))]
+        common = dict(
+            originator_id=uuid4(),
+            originator_version=1,
+            timestamp=t0 + timedelta(seconds=rng.randrange(span)),
+            link_code=code,
+            campaign_id=campaign_id,
+            partner_id=None,
+            app_id=None,
+            platform="android",
+            ip=None,
+            ua=None,
+            device={},
+            subids={"sub1": f"s{rng.randrange(5)}"},
+            cost=None,
+            params={},
+            malformed={},
+            s2s=False,
+            country=rng.choice(("DE", "US", "FR")),
+        )
+        event = (
+            ClickRecorded(target_url=None, **common)
+            if i % 10 == 0
+            else ImpressionRecorded(**common)
+        )
+        batch.append(app.mapper.to_stored_event(event))
+        if len(batch) == 10_000:
+            insert_stored_events(app, batch)
+            batch = []
+    if batch:
+        insert_stored_events(app, batch)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--links", type=int, default=1000)
+    parser.add_argument("--queries", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
+        tracker = bootstrap(load_settings({}, data_dir=tmp), load_entry_points=False)
+        try:
+            links = catalog(tracker, args.links)
+            stored = store_events(tracker, links, args.events, args.days)
+            print(f"stored {args.events} events in {stored:.0f} s")
+            projection = tracker.reports.touches
+            tracker.views.drop(projection.name)
+            started = time.perf_counter()
+            catch_up(tracker.stores.ingest, projection, tracker.views, batch=5000)
+            rebuilt = time.perf_counter() - started
+            print(
+                f"rebuild touch_counts from zero: {args.events / rebuilt:,.0f} events/s "
+                f"({rebuilt:.1f} s)"
+            )
+            end = START + timedelta(days=args.days - 1)
+            query = ReportQuery(
+                start=START,
+                end=end,
+                dimensions=("day", "campaign"),
+                metrics=("impressions", "clicks", "cost_tariffs", "campaign_cost", "ctr"),
+            )
+            times = []
+            for _ in range(args.queries):
+                t = time.perf_counter()
+                built = tracker.reports.report(query)
+                times.append((time.perf_counter() - t) * 1000)
+            times.sort()
+            p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+            print(
+                f"report by day and campaign over {args.days} days: {len(built['rows'])} rows, "
+                f"p50 {statistics.median(times):.0f} ms, p99 {p99:.0f} ms"
+            )
+            print(f"totals: {built['totals']}")
+        finally:
+            tracker.close()
+
+
+if __name__ == "__main__":
+    main()

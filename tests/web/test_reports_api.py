@@ -1,0 +1,167 @@
+"""GET /api/v1/reports over events that went through the store: counts, tariffs, corrections,
+JSON and CSV, partner scoping, errors naming the field; the counters replay equal."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.attribution_world import World
+from tests.web.api_helpers import call, error
+from tracker.replay import replay
+
+pytestmark = pytest.mark.usefixtures("store")
+
+DAY = date(2026, 11, 1)
+T = datetime(2026, 11, 1, 10, tzinfo=UTC)
+Q = f"/api/v1/reports?from={DAY}&to={DAY}"
+
+
+def _traffic(tracker) -> dict[str, Any]:
+    """Two partners' campaigns: A with 1,500 impressions, 30 clicks, 3 installs and a
+    purchase; B with 10 clicks."""
+    world = World(tracker)
+    service = tracker.catalog_service
+    a = service.create_partner(title="A", utm_sources=["a"], macros={}, params={})
+    b = service.create_partner(title="B", utm_sources=["b"], macros={}, params={})
+    tracker.refresh_directory()
+    app_id = world.app()
+    code_a = world.link(app_id, partner_id=str(a.id))
+    code_b = world.link(app_id, partner_id=str(b.id))
+    campaign_a = tracker.catalog.link(code_a).campaign_id
+    service.add_tariff(campaign_a, model="cpm", rate="2.00", currency="USD", starts_on=DAY)
+    service.add_tariff(
+        campaign_a, model="cpa", target="install", rate="1.50", currency="USD", starts_on=DAY
+    )
+    tracker.refresh_directory()
+    events = [(code_a, "impression", T + timedelta(seconds=i), {}) for i in range(1500)] + [
+        (code_a, "click", T + timedelta(seconds=i), {"gaid": f"g{i}"}) for i in range(30)
+    ]
+    events += [(code_b, "click", T, {}) for _ in range(10)]
+    for code, kind, ts, device in events:
+        world.touch(code, ts, kind=kind, **device)
+    tracker.attribution.refresh_touchpoints()
+    for i in range(3):
+        install = world.sdk(
+            app_id, "install", T + timedelta(hours=1), instance_id=f"i{i}", gaid=f"g{i}"
+        )
+        tracker.attribution.handle(install)
+    purchase = world.sdk(
+        app_id,
+        "purchase",
+        T + timedelta(hours=2),
+        instance_id="i0",
+        gaid="g0",
+        revenue="9.00",
+        currency="USD",
+    )
+    tracker.attribution.handle(purchase)
+    return {"app_id": app_id, "a": str(a.id), "b": str(b.id), "campaign_a": campaign_a}
+
+
+async def test_a_report_by_day_and_campaign(client, tracker):
+    s = _traffic(tracker)
+    metrics = "impressions,clicks,installs,revenue,cost_tariffs,campaign_cost,ctr,ecpi,roi"
+    _, got = await call(client, "GET", f"{Q}&dimensions=day,partner&metrics={metrics}", expect=200)
+    rows = {r["partner_id"]: r for r in got["rows"]}
+    assert rows[s["a"]] == {
+        "day": "2026-11-01",
+        "partner_id": s["a"],
+        "impressions": 1500,
+        "clicks": 30,
+        "installs": 3,
+        "revenue": "9.00",
+        "cost_tariffs": "7.50",  # 1,500 impressions at CPM 2.00 + 3 installs at 1.50
+        "campaign_cost": "7.50",
+        "ctr": "0.02",
+        "ecpi": "2.50",
+        "roi": "0.20",
+    }
+    assert rows[s["b"]]["clicks"] == 10
+    assert got["totals"]["clicks"] == 40
+
+
+async def test_a_correction_shows_and_leaves_when_deleted(client, tracker):
+    s = _traffic(tracker)
+    correction = tracker.catalog_service.create_correction(
+        s["campaign_a"],
+        app_id=s["app_id"],
+        amount=Decimal("-24.00"),
+        currency="USD",
+        starts_on=DAY,
+        ends_on=DAY,
+        timezone="UTC",
+        description="refund",
+    )
+    tracker.refresh_directory()
+    path = f"{Q}&dimensions=campaign&metrics=cost_corrections,campaign_cost"
+    _, got = await call(client, "GET", path, expect=200)
+    assert got["totals"] == {"cost_corrections": "-24.00", "campaign_cost": "-16.50"}
+    tracker.catalog_service.delete_correction(str(correction.id))
+    tracker.refresh_directory()
+    _, got = await call(client, "GET", path, expect=200)
+    assert got["totals"] == {"cost_corrections": "0.00", "campaign_cost": "7.50"}
+
+
+async def test_csv_has_the_rows_and_a_total_line(client, tracker):
+    _traffic(tracker)
+    r = await client.get(
+        f"{Q}&dimensions=day&metrics=clicks,installs&format=csv",
+        headers={"Authorization": "Bearer test-admin-token"},
+    )
+    assert r.status_code == 200
+    table = list(csv.DictReader(io.StringIO(await r.get_data(as_text=True))))
+    assert table == [
+        {"day": "2026-11-01", "clicks": "40", "installs": "3"},
+        {"day": "total", "clicks": "40", "installs": "3"},
+    ]
+
+
+async def test_a_partner_token_sees_only_its_rows(client, tracker):
+    s = _traffic(tracker)
+    _, token = await call(
+        client, "POST", "/api/v1/tokens", json={"role": "partner", "partner_id": s["b"]}, expect=201
+    )
+    _, got = await call(
+        client, "GET", f"{Q}&dimensions=partner&metrics=clicks", token=token["token"], expect=200
+    )
+    assert got["rows"] == [{"partner_id": s["b"], "clicks": 10}]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("&tz=Mars/Olympus", "tz"),
+        ("&dimensions=week", "dimensions"),
+        ("&metrics=likes", "metrics"),
+        ("&currency=usd", "currency"),
+    ],
+)
+async def test_a_bad_report_query_names_its_field(client, query, field):
+    data = await error(client, "GET", Q + query, 400)
+    assert data["detail"].startswith(field), data
+
+
+async def test_a_missing_fx_rate_answers_422_naming_currency_and_date(client, tracker):
+    world = World(tracker)
+    app_id = world.app()
+    install = world.sdk(app_id, "install", T, instance_id="x")
+    tracker.attribution.handle(install)
+    tracker.attribution.handle(
+        world.sdk(app_id, "purchase", T, instance_id="x", revenue="5", currency="EUR")
+    )
+    data = await error(client, "GET", f"{Q}&metrics=revenue", 422)
+    assert "EUR" in data["detail"] and "2026-11-01" in data["detail"]
+
+
+async def test_the_report_counters_replay_equal(client, tracker):
+    _traffic(tracker)
+    tracker.update_views()
+    report = replay(tracker)
+    assert report.equal, report.summary()
+    assert {"touch_counts", "conversion_counts"} <= {v.name for v in report.views}
