@@ -1,10 +1,10 @@
 """The report builder, pure: counters, tariffs, corrections and FX rates in, rows out.
 
-Counters come in 15-minute UTC buckets (``tracker/projections/reports.py``). Each bucket is
-placed in the report's time zone (its local day and hour); money is converted with the rate
-of the bucket's UTC day; tariff periods are UTC days, inclusive. Cost by tariffs is computed
-here from the counts, so a tariff that starts in the past or ends later changes the reports
-without a rebuild. A correction is spread evenly over every hour of its period in its own
+Counters come in 15-minute UTC buckets (``tracker/projections/reports.py``), or already
+grouped by local period and UTC day. Each is placed in the report's time zone (its local day
+and hour); money is converted with the rate of its UTC day; tariff periods are UTC days,
+inclusive. Cost by tariffs is computed here from the counts, so a tariff that starts in the
+past or ends later changes the reports without a rebuild. A correction is spread evenly over every hour of its period in its own
 time zone (a quarter of an hour's share per bucket) and shows under campaign, partner, app,
 day and hour; grouped by anything else it shows under ``UNASSIGNED``. Ratios are ratios of
 sums.
@@ -181,12 +181,11 @@ def build_report(
         return fx.convert(amount, currency, to, day) if amount else Decimal(0)
 
     for row in touches:
-        bucket = row["bucket"]
+        bucket, day = _when(row)
         campaign = campaigns.get(row["campaign_id"])
         acc = sums[key_of(bucket, row, campaign)]
         acc["impressions"] += row["impressions"]
         acc["clicks"] += row["clicks"]
-        day = bucket.date()
         if row["link_cost"] and row["cost_currency"]:
             cost = row["link_cost"] / 1000 if row["cost_model"] == "CPM" else row["link_cost"]
             acc["cost_links"] += convert(cost, row["cost_currency"], day)
@@ -199,11 +198,10 @@ def build_report(
                     acc["cost_tariffs"] += convert(amount, tariff["currency"], day)
 
     for row in conversions:
-        bucket = row["bucket"]
+        bucket, day = _when(row)
         campaign = campaigns.get(row["campaign_id"])
         acc = sums[key_of(bucket, row, campaign)]
         event, name, n = row["event"], row["event_name"], row["events"]
-        day = bucket.date()
         if event in ("install", "reinstall", "reengagement"):
             acc[CPA_EVENTS[event]] += n
         elif event == "first_payment":
@@ -253,6 +251,14 @@ def build_report(
         row.update(_metrics(acc, query.metrics))
         rows.append(row)
     return {"rows": rows, "totals": _metrics(totals, query.metrics)}
+
+
+def _when(row: Mapping[str, Any]) -> tuple[datetime, date]:
+    """Where a counter row is placed, and the UTC day its tariffs and rates are taken from:
+    a 15-minute ``bucket``, or a ``period`` (a local day or hour) with its ``utc_day``."""
+    if "period" in row:
+        return row["period"], row["utc_day"].date()
+    return row["bucket"], row["bucket"].date()
 
 
 def _targets(tariff: Mapping[str, Any], event: str, name: str) -> bool:

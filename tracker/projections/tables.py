@@ -127,9 +127,12 @@ class TableReader(Protocol):
         *,
         group_by: Sequence[str] = (),
         where: Where | None = None,
+        floors: Mapping[str, tuple[str, int, int]] | None = None,
     ) -> list[Row]:
         """One row per group (ordered by the group columns) with the group's columns and the
-        totals of the ``sums`` columns; without ``group_by``, one row. A sum of nothing is 0."""
+        totals of the ``sums`` columns; without ``group_by``, one row. A sum of nothing is 0.
+        ``floors`` also groups by a timestamp column floored to steps: alias -> (column,
+        step seconds, offset seconds), e.g. local days of a zone at a fixed offset."""
 
 
 class TableRows(TableReader, Protocol):

@@ -4,7 +4,9 @@ builder (``tracker/domain/reports.py``) make the rows. Blocking: run it in a thr
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tracker.domain.reports import (
     DIMENSIONS,
@@ -21,6 +23,28 @@ from tracker.projections.reports import (
     TouchCountsProjection,
 )
 from tracker.stores import ViewStore
+
+QUARTER = timedelta(minutes=15)
+
+
+def offset_segments(tz: str, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime, int]]:
+    """[lo, hi) cut where the zone's UTC offset changes (DST): (start, end, offset seconds)."""
+    zone = ZoneInfo(tz)
+
+    def offset(at: datetime) -> int:
+        return int(at.astimezone(zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+
+    segments = []
+    start, current = lo, offset(lo)
+    t = lo + QUARTER
+    while t < hi:
+        now = offset(t)
+        if now != current:
+            segments.append((start, t, current))
+            start, current = t, now
+        t += QUARTER
+    segments.append((start, hi, current))
+    return segments
 
 
 class ReportService:
@@ -51,22 +75,31 @@ class ReportService:
             where["campaign_id"] = ("in", mine or [""])
 
         def group(available: tuple[str, ...], *always: str) -> tuple[str, ...]:
-            wanted = ["bucket", "campaign_id", *always]
+            wanted = ["campaign_id", *always]
             wanted += [c for c in columns if c in available and c not in wanted]
             return tuple(wanted)
 
-        with self._views.read(self.touches.name) as view:
-            touches = view.table("touch_counts").sum(
-                ("impressions", "clicks", "link_cost"),
-                group_by=group(TOUCH_DIMENSIONS, "cost_model", "cost_currency"),
-                where=where,
-            )
-        with self._views.read(self.conversions.name) as view:
-            conversions = view.table("conversion_counts").sum(
-                ("events", "payers", "revenue"),
-                group_by=group(CONVERSION_DIMENSIONS, "event", "event_name", "currency"),
-                where=where,
-            )
+        touches, conversions = [], []
+        step = 3600 if "hour" in query.dimensions else 86400
+        for seg_lo, seg_hi, offset in offset_segments(query.tz, lo, hi):
+            # Grouped in SQL by the local day (or hour) and the UTC day of the buckets: a
+            # local day is placed whole, tariffs and FX rates still see their UTC day.
+            floors = {"period": ("bucket", step, offset), "utc_day": ("bucket", 86400, 0)}
+            bounds = {**where, "bucket": [(">=", seg_lo), ("<", seg_hi)]}
+            with self._views.read(self.touches.name) as view:
+                touches += view.table("touch_counts").sum(
+                    ("impressions", "clicks", "link_cost"),
+                    group_by=group(TOUCH_DIMENSIONS, "cost_model", "cost_currency"),
+                    where=bounds,
+                    floors=floors,
+                )
+            with self._views.read(self.conversions.name) as view:
+                conversions += view.table("conversion_counts").sum(
+                    ("events", "payers", "revenue"),
+                    group_by=group(CONVERSION_DIMENSIONS, "event", "event_name", "currency"),
+                    where=bounds,
+                    floors=floors,
+                )
         return build_report(
             query,
             touches=touches,

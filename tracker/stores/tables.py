@@ -354,9 +354,16 @@ class TableSql:
         return sql, params
 
     def sum_query(
-        self, sums: Sequence[str], group_by: Sequence[str], where: Where | None
+        self,
+        sums: Sequence[str],
+        group_by: Sequence[str],
+        where: Where | None,
+        floors: Mapping[str, tuple[str, int, int]] | None = None,
     ) -> tuple[str, list[Any], list[str], list[Callable[[Any], Any]]]:
-        """The statement, its parameters, and the result's column names and decoders."""
+        """The statement, its parameters, and the result's column names and decoders.
+        ``floors`` groups by a timestamp column floored to steps: alias -> (column, step
+        seconds, offset seconds); a step starts where the column plus the offset is a
+        multiple of the step (a local day: 86,400 and the zone's UTC offset)."""
         if isinstance(sums, str):
             raise ValueError("sums takes a sequence of column names, not a string")
         summed = [self.column(name, usage="sums") for name in sums]
@@ -370,14 +377,41 @@ class TableSql:
         names = [c.name for c in groups + summed]
         if len(set(names)) != len(names):
             raise ValueError(f"a column named twice in group_by and sums: {names}")
+        floored: list[str] = []
+        floor_params: list[Any] = []
+        floor_decoders: list[Callable[[Any], Any]] = []
+        for alias, (name, step, offset) in (floors or {}).items():
+            check_name("floor", alias)
+            column = self.column(name, usage="floors")
+            if column.type != "timestamp":
+                raise ValueError(f"column {name!r} ({column.type}) cannot be floored")
+            ph = self.dialect.ph
+            shifted = f'("{name}" + CAST({ph} AS BIGINT))'
+            floored.append(
+                f"({shifted} - ({shifted} % CAST({ph} AS BIGINT)) - CAST({ph} AS BIGINT))"
+            )
+            us_offset, us_step = int(offset) * 1_000_000, int(step) * 1_000_000
+            floor_params += [us_offset, us_offset, us_step, us_offset]
+            floor_decoders.append(self.decoders[name])
+        names = list(floors or {}) + names
         condition, params = self.where(where)
-        select = [f'"{c.name}"' for c in groups] + [f'SUM("{c.name}")' for c in summed]
+        select = floored + [f'"{c.name}"' for c in groups] + [f'SUM("{c.name}")' for c in summed]
         sql = f"SELECT {', '.join(select)} FROM {self.q}{condition}"
-        if groups:
-            cols = ", ".join(f'"{c.name}"' for c in groups)
-            sql += f" GROUP BY {cols} ORDER BY {order}"
-        decoders = [self.decoders[c.name] for c in groups] + [_sum_decoder(c) for c in summed]
-        return sql, params, names, decoders
+        keys = len(floored) + len(groups)
+        if keys:
+            ordinals = ", ".join(str(i) for i in range(1, keys + 1))
+            sql += f" GROUP BY {ordinals} ORDER BY "
+            sql += ", ".join(
+                [*(str(i + 1) for i in range(len(floored))), order]
+                if groups
+                else [str(i + 1) for i in range(len(floored))]
+            )
+        decoders = (
+            floor_decoders
+            + [self.decoders[c.name] for c in groups]
+            + [_sum_decoder(c) for c in summed]
+        )
+        return sql, floor_params + params, names, decoders
 
     def decode_row(self, values: Sequence[Any]) -> Row:
         return {
@@ -436,13 +470,14 @@ class SqlTableReader:
         *,
         group_by: Sequence[str] = (),
         where: Where | None = None,
+        floors: Mapping[str, tuple[str, int, int]] | None = None,
     ) -> list[Row]:
-        sql, params, names, decoders = self._sql.sum_query(sums, group_by, where)
+        sql, params, names, decoders = self._sql.sum_query(sums, group_by, where, floors)
         if self._exists:
             self._c.execute(sql, params)
             rows = self._c.fetchall()
         else:
-            rows = [] if group_by else [(None,) * len(sums)]
+            rows = [] if group_by or floors else [(None,) * len(sums)]
         return [
             {name: dec(v) for name, dec, v in zip(names, decoders, row, strict=True)}
             for row in rows
