@@ -1,13 +1,13 @@
 """The report builder, pure: counters, tariffs, corrections and FX rates in, rows out.
 
-Counters come in 15-minute UTC buckets (``tracker/projections/reports.py``), or already
-grouped by local period and UTC day. Each is placed in the report's time zone (its local day
-and hour); money is converted with the rate of its UTC day; tariff periods are UTC days,
-inclusive. Cost by tariffs is computed here from the counts, so a tariff that starts in the
-past or ends later changes the reports without a rebuild. A correction is spread evenly over every hour of its period in its own
-time zone (a quarter of an hour's share per bucket) and shows under campaign, partner, app,
-day and hour; grouped by anything else it shows under ``UNASSIGNED``. Ratios are ratios of
-sums.
+Counters come in 15-minute UTC buckets (``tracker/projections/reports.py``), or already grouped
+by local period and UTC day. Each is placed in the report's time zone (its local day and hour);
+money is converted with the rate of its UTC day; tariff periods are UTC days, inclusive. Cost
+by tariffs is computed here from the counts, so a tariff that starts in the past or ends later
+changes the reports without a rebuild. A correction is spread evenly over every hour of its
+period in its own time zone (a quarter of an hour's share per bucket) and shows under campaign,
+partner, app, day and hour; grouped by anything else it shows under ``UNASSIGNED``. Ratios are
+ratios of sums.
 """
 
 from __future__ import annotations
