@@ -586,3 +586,26 @@ def test_the_due_time_select_uses_the_index(views: ViewStore) -> None:
         due = view.table("outbox").select({"due_at": ("<=", T0)}, order_by=("due_at",), limit=10)
     assert [r["due_at"] for r in due] == sorted(r["due_at"] for r in due)
     assert len(due) == 10 and due[0]["due_at"] == T0 - timedelta(seconds=2500)
+
+
+def test_sums_are_grouped_by_floors_of_a_timestamp(views: ViewStore) -> None:
+    with views.transaction("report") as rows:
+        rows.table("counters").add_many(_counter_rows())  # 12:00..14:00 UTC, counts 1..8 each
+    with views.read("report") as view:
+        counters = view.table("counters")
+        # Hours of a zone at UTC+5:30: 12:00-12:30 UTC is the end of 17:00 local, and so on.
+        by_hour = counters.sum(
+            ("count",),
+            group_by=("app_id",),
+            where={"app_id": "b"},
+            floors={"hour": ("bucket", 3600, 5 * 3600 + 1800)},
+        )
+        assert by_hour == [
+            {"hour": T0 - timedelta(minutes=30), "app_id": "b", "count": 1 + 2},
+            {"hour": T0 + timedelta(minutes=30), "app_id": "b", "count": 3 + 4 + 5 + 6},
+            {"hour": T0 + timedelta(minutes=90), "app_id": "b", "count": 7 + 8},
+        ]
+        by_day = counters.sum(("count",), floors={"day": ("bucket", 86400, 0)})
+        assert by_day == [{"day": T0 - timedelta(hours=12), "count": 36 * 4}]
+    with pytest.raises(ValueError, match="cannot be floored"):
+        counters.sum(("count",), floors={"x": ("app_id", 60, 0)})
