@@ -387,9 +387,9 @@ class TableSql:
                 raise ValueError(f"column {name!r} ({column.type}) cannot be floored")
             ph = self.dialect.ph
             shifted = f'("{name}" + CAST({ph} AS BIGINT))'
-            floored.append(
-                f"({shifted} - ({shifted} % CAST({ph} AS BIGINT)) - CAST({ph} AS BIGINT))"
-            )
+            mod = "%%" if ph == "%s" else "%"  # psycopg reads a lone % as a placeholder
+            cast = f"CAST({ph} AS BIGINT)"
+            floored.append(f"({shifted} - ({shifted} {mod} {cast}) - {cast})")
             us_offset, us_step = int(offset) * 1_000_000, int(step) * 1_000_000
             floor_params += [us_offset, us_offset, us_step, us_offset]
             floor_decoders.append(self.decoders[name])
