@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -79,7 +79,7 @@ class Tracker:
         self.postbacks = PostbackService(
             self.stores, self.catalog, self.views, self.plugins, self.partners
         )
-        self.reports = ReportService(self.catalog, self.views)
+        self.reports = ReportService(self.catalog, self.views, self.settings.report_timezones)
 
     @property
     def country_of(self) -> CountryOf:
@@ -100,14 +100,14 @@ class Tracker:
         self.stores.close()
 
 
-def default_projections() -> list[Projection]:
+def default_projections(report_zones: Sequence[str] = ("UTC",)) -> list[Projection]:
     return [
         CatalogProjection(),
         TouchpointProjection(),
         InstallsProjection(),
         OutboxProjection(),
-        TouchCountsProjection(),
-        ConversionCountsProjection(),
+        TouchCountsProjection(report_zones),
+        ConversionCountsProjection(report_zones),
     ]
 
 
@@ -126,7 +126,7 @@ def bootstrap(
         plugins=plugins,
         partners=plugin_partners(plugins),
         clock=clock,
-        projections=default_projections(),
+        projections=default_projections(settings.report_timezones),
     )
     if settings.admin_token:
         tracker.catalog_service.ensure_token(settings.admin_token, role="admin", label="env")

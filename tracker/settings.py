@@ -10,6 +10,7 @@ from pathlib import Path
 import msgspec
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+LIST_FIELDS = ("report_timezones",)  # comma-separated in the environment
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
@@ -30,6 +31,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     ingest_batch_max: int = 512
     ingest_batch_latency_ms: int = 5
     catalog_poll_ms: int = 250
+    report_timezones: list[str] = msgspec.field(default_factory=lambda: ["UTC"])
 
     @property
     def base_url(self) -> str:
@@ -58,6 +60,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         key = f"TRACKER_{field.upper()}"
         if key in env:
             values[field] = env[key]
+            if field in LIST_FIELDS:
+                values[field] = [v.strip() for v in env[key].split(",") if v.strip()]
     values.update(overrides)
     try:
         return msgspec.convert(values, Settings, strict=False)

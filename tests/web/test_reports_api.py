@@ -165,3 +165,14 @@ async def test_the_report_counters_replay_equal(client, tracker):
     report = replay(tracker)
     assert report.equal, report.summary()
     assert {"touch_counts", "conversion_counts"} <= {v.name for v in report.views}
+
+
+async def test_the_day_tables_and_the_quarter_hours_give_the_same_report(client, tracker):
+    _traffic(tracker)
+    metrics = "impressions,clicks,installs,events:purchase,payers,revenue,campaign_cost,roi"
+    for dims in ("day", "day,campaign", "partner", "app,traffic_type"):
+        base = f"{Q}&dimensions={dims}&metrics={metrics}"
+        _, days = await call(client, "GET", base + "&tz=UTC", expect=200)  # a report zone
+        _, quarters = await call(client, "GET", base + "&tz=Etc/GMT", expect=200)  # UTC too
+        assert days == quarters, dims
+        assert days["totals"]["clicks"] == 40

@@ -4,7 +4,8 @@ builder (``tracker/domain/reports.py``) make the rows. Blocking: run it in a thr
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from tracker.domain.reports import (
 from tracker.projections.catalog import Catalog
 from tracker.projections.reports import (
     CONVERSION_DIMENSIONS,
+    DAY_DIMENSIONS,
     TOUCH_DIMENSIONS,
     ConversionCountsProjection,
     TouchCountsProjection,
@@ -25,6 +27,10 @@ from tracker.projections.reports import (
 from tracker.stores import ViewStore
 
 QUARTER = timedelta(minutes=15)
+TOUCH_SUMS = ("impressions", "clicks", "link_cost")
+CONVERSION_SUMS = ("events", "payers", "revenue")
+CONVERSION_EXTRA = ("event", "event_name", "currency")
+DAY_REPORT_DIMENSIONS = {"day", "app", "campaign", "partner", "traffic_type"}
 
 
 def offset_segments(tz: str, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime, int]]:
@@ -48,11 +54,12 @@ def offset_segments(tz: str, lo: datetime, hi: datetime) -> list[tuple[datetime,
 
 
 class ReportService:
-    def __init__(self, catalog: Catalog, views: ViewStore) -> None:
+    def __init__(self, catalog: Catalog, views: ViewStore, zones: Sequence[str] = ("UTC",)) -> None:
         self._catalog = catalog
         self._views = views
-        self.touches = TouchCountsProjection()
-        self.conversions = ConversionCountsProjection()
+        self._zones = tuple(zones)
+        self.touches = TouchCountsProjection(zones)
+        self.conversions = ConversionCountsProjection(zones)
         for projection in (self.touches, self.conversions):
             views.declare(projection.name, projection.tables)
 
@@ -79,27 +86,10 @@ class ReportService:
             wanted += [c for c in columns if c in available and c not in wanted]
             return tuple(wanted)
 
-        touches, conversions = [], []
-        step = 3600 if "hour" in query.dimensions else 86400
-        for seg_lo, seg_hi, offset in offset_segments(query.tz, lo, hi):
-            # Grouped in SQL by the local day (or hour) and the UTC day of the buckets: a
-            # local day is placed whole, tariffs and FX rates still see their UTC day.
-            floors = {"period": ("bucket", step, offset), "utc_day": ("bucket", 86400, 0)}
-            bounds = {**where, "bucket": [(">=", seg_lo), ("<", seg_hi)]}
-            with self._views.read(self.touches.name) as view:
-                touches += view.table("touch_counts").sum(
-                    ("impressions", "clicks", "link_cost"),
-                    group_by=group(TOUCH_DIMENSIONS, "cost_model", "cost_currency"),
-                    where=bounds,
-                    floors=floors,
-                )
-            with self._views.read(self.conversions.name) as view:
-                conversions += view.table("conversion_counts").sum(
-                    ("events", "payers", "revenue"),
-                    group_by=group(CONVERSION_DIMENSIONS, "event", "event_name", "currency"),
-                    where=bounds,
-                    floors=floors,
-                )
+        if self._whole_days(query):
+            touches, conversions = self._days(query, where, columns)
+        else:
+            touches, conversions = self._quarters(query, where, group, lo, hi)
         return build_report(
             query,
             touches=touches,
@@ -108,6 +98,77 @@ class ReportService:
             corrections=self._corrections(query),
             fx=self._catalog.fx_table(),
         )
+
+    def _whole_days(self, query: ReportQuery) -> bool:
+        return (
+            query.tz in self._zones
+            and set(query.dimensions) <= DAY_REPORT_DIMENSIONS
+            and query.link_code is None
+        )
+
+    def _days(
+        self, query: ReportQuery, where: dict[str, Any], columns: list[str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """From the day tables: a few rows per day and campaign."""
+        zone = ZoneInfo(query.tz)
+        bounds = {
+            **{k: v for k, v in where.items() if k != "bucket"},
+            "zone": query.tz,
+            "day": [(">=", query.start.isoformat()), ("<=", query.end.isoformat())],
+        }
+        dims = [c for c in columns if c in DAY_DIMENSIONS and c != "campaign_id"]
+        found = []
+        for view_name, table, sums, extra in (
+            (self.touches.name, "touch_days", TOUCH_SUMS, ("cost_model", "cost_currency")),
+            (self.conversions.name, "conversion_days", CONVERSION_SUMS, CONVERSION_EXTRA),
+        ):
+            with self._views.read(view_name) as view:
+                rows = view.table(table).sum(
+                    sums,
+                    group_by=("day", "utc_day", "campaign_id", *dims, *extra),
+                    where=bounds,
+                )
+            for row in rows:
+                day = date.fromisoformat(row.pop("day"))
+                row["period"] = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+                row["utc_day"] = datetime.combine(
+                    date.fromisoformat(row["utc_day"]), time(), tzinfo=UTC
+                )
+            found.append(rows)
+        return found[0], found[1]
+
+    def _quarters(
+        self,
+        query: ReportQuery,
+        where: dict[str, Any],
+        group: Any,
+        lo: datetime,
+        hi: datetime,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """From the quarter-hour tables, grouped in SQL by local period and UTC day."""
+        touches: list[dict[str, Any]] = []
+        conversions: list[dict[str, Any]] = []
+        step = 3600 if "hour" in query.dimensions else 86400
+        for seg_lo, seg_hi, offset in offset_segments(query.tz, lo, hi):
+            # Grouped in SQL by the local day (or hour) and the UTC day of the buckets: a
+            # local day is placed whole, tariffs and FX rates still see their UTC day.
+            floors = {"period": ("bucket", step, offset), "utc_day": ("bucket", 86400, 0)}
+            bounds = {**where, "bucket": [(">=", seg_lo), ("<", seg_hi)]}
+            with self._views.read(self.touches.name) as view:
+                touches += view.table("touch_counts").sum(
+                    TOUCH_SUMS,
+                    group_by=group(TOUCH_DIMENSIONS, "cost_model", "cost_currency"),
+                    where=bounds,
+                    floors=floors,
+                )
+            with self._views.read(self.conversions.name) as view:
+                conversions += view.table("conversion_counts").sum(
+                    CONVERSION_SUMS,
+                    group_by=group(CONVERSION_DIMENSIONS, *CONVERSION_EXTRA),
+                    where=bounds,
+                    floors=floors,
+                )
+        return touches, conversions
 
     def _campaigns(self) -> dict[str, CampaignFacts]:
         return {
