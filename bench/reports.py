@@ -72,12 +72,13 @@ def store_events(tracker, links: list[tuple[str, str]], n: int, days: int) -> fl
     span = days * 86400
     start = time.perf_counter()
     batch = []
+    # Traffic arrives in time order: the i-th event at its share of the span, with jitter.
     for i in range(n):
         code, campaign_id = links[rng.randrange(len(links))]
         common = dict(
             originator_id=uuid4(),
             originator_version=1,
-            timestamp=t0 + timedelta(seconds=rng.randrange(span)),
+            timestamp=t0 + timedelta(seconds=i * span // n + rng.randrange(60)),
             link_code=code,
             campaign_id=campaign_id,
             partner_id=None,

@@ -11,7 +11,7 @@ computed from these counts and the catalog when a report is asked for.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -107,6 +107,23 @@ CONVERSION_DAYS = Table(
 )
 
 
+def _summed(
+    items: Iterable[tuple[dict[str, Any], dict[str, Any]]],
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Cells with the same key added up first: touches of one page mostly share their cells."""
+    cells: dict[tuple, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for key, amounts in items:
+        k = tuple(key.values())
+        found = cells.get(k)
+        if found is None:
+            cells[k] = (key, dict(amounts))
+        else:
+            total = found[1]
+            for name, value in amounts.items():
+                total[name] = total.get(name, 0) + value
+    return list(cells.values())
+
+
 def view_name(base: str, zones: Sequence[str]) -> str:
     """Another set of report zones is another view, built from zero by the projector."""
     if tuple(zones) == ("UTC",):
@@ -158,11 +175,13 @@ class TouchCountsProjection(Projection):
 
     def apply_all(self, events: Sequence[Any], rows: Rows) -> None:
         # Many touches share a bucket and dimensions: one statement per cell, not per event.
-        counted = [self._counted(e) for e in events]
+        counted = _summed(self._counted(e) for e in events)
         rows.table("touch_counts").add_many(counted)
         extra = ("cost_model", "cost_currency")
         rows.table("touch_days").add_many(
-            item for key, amounts in counted for item in self.days.rows(key, amounts, extra)
+            _summed(
+                item for key, amounts in counted for item in self.days.rows(key, amounts, extra)
+            )
         )
 
     @staticmethod
