@@ -121,9 +121,24 @@ def correction_quarters(c: CorrectionFacts) -> tuple[datetime, datetime, Decimal
 
 
 def _active(tariff: Mapping[str, Any], day: date) -> bool:
-    starts = _day(tariff["starts_on"])
-    ends = tariff.get("ends_on")
-    return starts <= day and (ends is None or day <= _day(ends))
+    return tariff["_starts"] <= day <= tariff["_ends"]
+
+
+def _prepared(tariffs: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Tariffs with their dates and amounts parsed once per report."""
+    out = []
+    for t in tariffs:
+        ends = t.get("ends_on")
+        out.append(
+            {
+                **t,
+                "_starts": _day(t["starts_on"]),
+                "_ends": _day(ends) if ends else date.max,
+                "_rate": Decimal(t["rate"]) if t.get("rate") is not None else None,
+                "_percent": Decimal(t["percent"]) if t.get("percent") is not None else None,
+            }
+        )
+    return tuple(out)
 
 
 def _day(value: Any) -> date:
@@ -158,6 +173,9 @@ def build_report(
     """``{"rows": [...], "totals": {...}}``; rows in dimension order."""
     place = _Placer(query.tz)
     to = query.currency
+    campaigns = {
+        k: msgspec.structs.replace(c, tariffs=_prepared(c.tariffs)) for k, c in campaigns.items()
+    }
     dims = query.dimensions
     sums: dict[tuple, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
 
@@ -192,7 +210,7 @@ def build_report(
         if campaign is not None:
             for tariff in campaign.tariffs:
                 if tariff["model"] in ("cpc", "cpm") and _active(tariff, day):
-                    rate = Decimal(tariff["rate"])
+                    rate = tariff["_rate"]
                     count = row["clicks"] if tariff["model"] == "cpc" else row["impressions"]
                     amount = rate * count if tariff["model"] == "cpc" else rate * count / 1000
                     acc["cost_tariffs"] += convert(amount, tariff["currency"], day)
@@ -219,10 +237,10 @@ def build_report(
             if not _active(tariff, day):
                 continue
             if tariff["model"] == "cpa" and _targets(tariff, event, name):
-                amount = Decimal(tariff["rate"]) * n
+                amount = tariff["_rate"] * n
                 acc["cost_tariffs"] += convert(amount, tariff["currency"], day)
             elif tariff["model"] == "revshare" and revenue:
-                acc["cost_tariffs"] += revenue * Decimal(tariff["percent"]) / 100
+                acc["cost_tariffs"] += revenue * tariff["_percent"] / 100
 
     lo, hi = query.utc_range()
     for c in corrections:
@@ -274,12 +292,16 @@ def _ratio(a: Decimal | int, b: Decimal | int) -> str | None:
     return _money(Decimal(a) / Decimal(b))
 
 
+_MICRO = Decimal("0.000001")
+
+
 def _money(value: Decimal | int) -> str:
     """Exact to the micro unit, at least two places: ``3.00``, ``0.002``."""
-    q = Decimal(value).quantize(Decimal("0.000001"))
-    text = format(q.normalize(), "f")
-    whole, _, places = text.partition(".")
-    return f"{whole}.{places.ljust(2, '0')}"
+    text = format(Decimal(value).quantize(_MICRO), "f")  # six places
+    cut = len(text)
+    while cut > len(text) - 4 and text[cut - 1] == "0":
+        cut -= 1
+    return text[:cut]
 
 
 def _metrics(acc: Mapping[str, Any], wanted: Sequence[str]) -> dict[str, Any]:
