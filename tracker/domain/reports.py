@@ -305,18 +305,21 @@ def _money(value: Decimal | int) -> str:
 
 
 def _metrics(acc: Mapping[str, Any], wanted: Sequence[str]) -> dict[str, Any]:
-    revenue = Decimal(acc.get("revenue", 0))
-    cost = (
-        Decimal(acc.get("cost_tariffs", 0))
-        + Decimal(acc.get("cost_links", 0))
-        + Decimal(acc.get("cost_corrections", 0))
-    )
+    cost: Decimal | int | None = None
+
+    def campaign_cost() -> Decimal | int:
+        nonlocal cost
+        if cost is None:
+            get = acc.get
+            cost = get("cost_tariffs", 0) + get("cost_links", 0) + get("cost_corrections", 0)
+        return cost
+
     out: dict[str, Any] = {}
     for name in wanted:
         if name in COUNT_METRICS or name.startswith("events:"):
             out[name] = int(acc.get(name, 0))
         elif name == "campaign_cost":
-            out[name] = _money(cost)
+            out[name] = _money(campaign_cost())
         elif name in MONEY_METRICS:
             out[name] = _money(acc.get(name, 0))
         elif name == "ctr":
@@ -324,7 +327,7 @@ def _metrics(acc: Mapping[str, Any], wanted: Sequence[str]) -> dict[str, Any]:
         elif name == "cr":
             out[name] = _ratio(acc.get("installs", 0), acc.get("clicks", 0))
         elif name == "ecpi":
-            out[name] = _ratio(cost, acc.get("installs", 0))
+            out[name] = _ratio(campaign_cost(), acc.get("installs", 0))
         elif name == "roi":
-            out[name] = _ratio(revenue - cost, cost)
+            out[name] = _ratio(acc.get("revenue", 0) - campaign_cost(), campaign_cost())
     return out

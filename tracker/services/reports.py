@@ -117,6 +117,8 @@ class ReportService:
             "day": [(">=", query.start.isoformat()), ("<=", query.end.isoformat())],
         }
         dims = [c for c in columns if c in DAY_DIMENSIONS and c != "campaign_id"]
+        periods: dict[str, datetime] = {}
+        utc_days: dict[str, datetime] = {}
         found = []
         for view_name, table, sums, extra in (
             (self.touches.name, "touch_days", TOUCH_SUMS, ("cost_model", "cost_currency")),
@@ -129,10 +131,16 @@ class ReportService:
                     where=bounds,
                 )
             for row in rows:
-                day = date.fromisoformat(row.pop("day"))
-                row["period"] = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
-                row["utc_day"] = datetime.combine(
-                    date.fromisoformat(row["utc_day"]), time(), tzinfo=UTC
+                row["period"] = periods.get(row["day"]) or periods.setdefault(
+                    row["day"],
+                    datetime.combine(
+                        date.fromisoformat(row["day"]), time(), tzinfo=zone
+                    ).astimezone(UTC),
+                )
+                del row["day"]
+                row["utc_day"] = utc_days.get(row["utc_day"]) or utc_days.setdefault(
+                    row["utc_day"],
+                    datetime.combine(date.fromisoformat(row["utc_day"]), time(), tzinfo=UTC),
                 )
             found.append(rows)
         return found[0], found[1]
