@@ -198,6 +198,8 @@ class TableSql:
         self.decoders = {c.name: _decoder(c, codec) for c in table.columns}
         self.decode = list(self.decoders.values())
         self.numeric = [c.name for c in table.columns if c.type in NUMERIC_TYPES]
+        self._pk_names = set(table.primary_key)
+        self._amount_columns: dict[tuple[str, ...], tuple[str, ...]] = {}
         ph = dialect.ph
         cols = ", ".join(f'"{c.name}"' for c in table.columns)
         values = ", ".join(ph for _ in table.columns)
@@ -320,25 +322,32 @@ class TableSql:
         self, key: Mapping[str, Any], amounts: Mapping[str, Any]
     ) -> tuple[tuple[str, ...], list[Any]]:
         """The amounts' columns (in declaration order) and the encoded row ``add`` inserts."""
-        key_params = dict(zip(self.table.primary_key, self.key_params(key), strict=True))
-        for name in amounts:
-            column = self.columns.get(name)
-            if column is None or column.type not in NUMERIC_TYPES or name in key_params:
-                raise ValueError(
-                    f"table {self.table.name!r}: add() adds to numeric non-key columns "
-                    f"{tuple(n for n in self.numeric if n not in key_params)}, not {name!r}"
-                )
+        if key.keys() != self._pk_names:
+            self.key_params(key)  # raises, naming the key's columns
+        names = tuple(amounts)
+        columns = self._amount_columns.get(names)
+        if columns is None:
+            for name in amounts:
+                column = self.columns.get(name)
+                if column is None or column.type not in NUMERIC_TYPES or name in key:
+                    raise ValueError(
+                        f"table {self.table.name!r}: add() adds to numeric non-key columns "
+                        f"{tuple(n for n in self.numeric if n not in key)}, not {name!r}"
+                    )
+            columns = self._amount_columns[names] = tuple(n for n in self.columns if n in amounts)
+        # One pass in declaration order: this runs once per cell of every projected page.
         params = []
+        append = params.append
         for name, encode in self.encode.items():
-            if name in key_params:
-                params.append(key_params[name])
+            if name in key:
+                append(encode(key[name]))
             elif name in amounts:
-                params.append(encode(amounts[name]))
+                append(encode(amounts[name]))
             elif name in self.numeric:
-                params.append(0)
+                append(0)
             else:
-                params.append(encode(None))
-        return tuple(n for n in self.columns if n in amounts), params
+                append(encode(None))
+        return columns, params
 
     def select_query(
         self, where: Where | None, order_by: Sequence[str], limit: int | None
