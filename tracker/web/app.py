@@ -13,6 +13,7 @@ from tracker.web.attribution_api import attribution_api
 from tracker.web.errors import install_error_handlers
 from tracker.web.fx_api import fx_api
 from tracker.web.ingest_api import ingest_api
+from tracker.web.openapi import TrackerOpenAPIProvider
 from tracker.web.postbacks_api import postbacks_api
 from tracker.web.reports_api import reports_api
 from tracker.web.responses import json_response
@@ -39,8 +40,7 @@ def create_app(process: Process) -> QuartTrio:
         scalar_ui_path=None,
         conversion_preference="msgspec",
         info={"title": "tracker", "version": "1"},
-        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
-        security=[{"bearer": []}],
+        openapi_provider_class=TrackerOpenAPIProvider,
     )
     install_error_handlers(app)
     app.register_blueprint(api)

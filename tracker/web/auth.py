@@ -12,6 +12,7 @@ from quart import g, request
 from tracker.domain.errors import DomainError, Forbidden
 from tracker.services.catalog import hash_token
 from tracker.web.context import tracker
+from tracker.web.openapi import mark_access
 
 
 class Unauthorized(DomainError):
@@ -56,6 +57,7 @@ def requires(access: str) -> Callable:
             g.principal = principal
             return await handler(*args, **kwargs)
 
+        mark_access(wrapper, access)
         return wrapper
 
     return decorator
@@ -76,4 +78,5 @@ def requires_sdk_key(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Aw
         g.sdk_app = app
         return await handler(*args, **kwargs)
 
+    mark_access(wrapper, "sdk_key")
     return wrapper
