@@ -16,8 +16,30 @@ from tracker.domain.catalog import STANDARD_TRAFFIC_TYPES, ApiToken, Postback
 from tracker.domain.errors import Forbidden, NotFound
 from tracker.services.catalog import hash_token
 from tracker.web import present
+from tracker.web.answers import (
+    AppOut,
+    AppsOut,
+    CampaignOut,
+    CampaignsOut,
+    CorrectionOut,
+    CorrectionsOut,
+    EventsPageOut,
+    LinkOut,
+    LinksOut,
+    PartnerOut,
+    PartnersOut,
+    PostbacksOut,
+    SendingOut,
+    TariffOut,
+    TariffsOut,
+    TokenCreatedOut,
+    TokensOut,
+    TrafficTypeOut,
+    TrafficTypesOut,
+)
 from tracker.web.auth import current_principal, requires
 from tracker.web.context import tracker
+from tracker.web.openapi import answers
 from tracker.web.responses import json_response
 from tracker.web.schemas import (
     AppIn,
@@ -76,6 +98,7 @@ def _not_for_partners() -> None:
 @api.post("/apps")
 @requires("write")
 @validate_body(AppIn)
+@document_response(AppOut, 201)
 async def create_app(data: AppIn) -> Response:
     """Register an app; it gets an SDK key and default attribution settings."""
     attribution = data.attribution.changes() if data.attribution else None
@@ -89,6 +112,7 @@ async def create_app(data: AppIn) -> Response:
 
 @api.get("/apps")
 @requires("read")
+@document_response(AppsOut)
 async def list_apps() -> Response:
     """List every app."""
     _not_for_partners()
@@ -104,6 +128,7 @@ def _app_or_404(app_id: str) -> Any:
 
 @api.get("/apps/<app_id>")
 @requires("read")
+@document_response(AppOut)
 async def get_app(app_id: str) -> Response:
     """One app."""
     _not_for_partners()
@@ -113,6 +138,7 @@ async def get_app(app_id: str) -> Response:
 @api.patch("/apps/<app_id>")
 @requires("write")
 @validate_body(AppPatch)
+@document_response(AppOut)
 async def update_app(app_id: str, data: AppPatch) -> Response:
     """Change an app's title, URLs, default attribution or traffic redirection."""
     _app_or_404(app_id)
@@ -141,6 +167,7 @@ def _partner_json(partner_id: str) -> dict[str, Any]:
 
 @api.get("/partners")
 @requires("read")
+@document_response(PartnersOut)
 async def list_partners() -> Response:
     """Integrated (from plugins), custom and system partners."""
     _not_for_partners()
@@ -156,6 +183,7 @@ async def list_partners() -> Response:
 
 @api.get("/partners/<partner_id>")
 @requires("read")
+@document_response(PartnerOut)
 async def get_partner(partner_id: str) -> Response:
     """One partner; a partner token sees only its own."""
     if not current_principal().can_see_partner(partner_id):
@@ -166,6 +194,7 @@ async def get_partner(partner_id: str) -> Response:
 @api.post("/partners")
 @requires("write")
 @validate_body(PartnerIn)
+@document_response(PartnerOut, 201)
 async def create_partner(data: PartnerIn) -> Response:
     """Create a custom partner."""
     partner = await _write(_tracker().catalog_service.create_partner, **_fields(data))
@@ -175,6 +204,7 @@ async def create_partner(data: PartnerIn) -> Response:
 @api.patch("/partners/<partner_id>")
 @requires("write")
 @validate_body(PartnerPatch)
+@document_response(PartnerOut)
 async def update_partner(partner_id: str, data: PartnerPatch) -> Response:
     """Change a custom partner."""
     _partner_json(partner_id)
@@ -185,6 +215,7 @@ async def update_partner(partner_id: str, data: PartnerPatch) -> Response:
 @api.put("/partners/<partner_id>/sending/<app_id>")
 @requires("write")
 @validate_body(SendingIn)
+@document_response(SendingOut)
 async def set_sending(partner_id: str, app_id: str, data: SendingIn) -> Response:
     """Set postback sending modes (off/attributed/all) per event for one app."""
     _partner_json(partner_id)
@@ -214,6 +245,7 @@ async def set_partner_settings(partner_id: str, app_id: str, data: dict[str, Any
 
 @api.get("/traffic-types")
 @requires("read")
+@document_response(TrafficTypesOut)
 async def list_traffic_types() -> Response:
     """Standard and user-added traffic types."""
     items = [present.traffic_type(t) for t in STANDARD_TRAFFIC_TYPES]
@@ -224,6 +256,7 @@ async def list_traffic_types() -> Response:
 @api.post("/traffic-types")
 @requires("write")
 @validate_body(TrafficTypeIn)
+@document_response(TrafficTypeOut, 201)
 async def add_traffic_type(data: TrafficTypeIn) -> Response:
     """Add a traffic type."""
     added = await _write(_tracker().catalog_service.add_traffic_type, **_fields(data))
@@ -232,6 +265,7 @@ async def add_traffic_type(data: TrafficTypeIn) -> Response:
 
 @api.post("/traffic-types/<name>/archive")
 @requires("write")
+@document_response(TrafficTypeOut)
 async def archive_traffic_type(name: str) -> Response:
     """Archive a user-added traffic type: no new campaign can use it."""
     archived = await _write(_tracker().catalog_service.archive_traffic_type, name)
@@ -253,6 +287,7 @@ def _campaign_or_404(campaign_id: str) -> Any:
 @api.post("/campaigns")
 @requires("write")
 @validate_body(CampaignIn)
+@document_response(CampaignOut, 201)
 async def create_campaign(data: CampaignIn) -> Response:
     """Create a campaign."""
     campaign = await _write(_tracker().catalog_service.create_campaign, **_fields(data))
@@ -261,6 +296,7 @@ async def create_campaign(data: CampaignIn) -> Response:
 
 @api.get("/campaigns")
 @requires("read")
+@document_response(CampaignsOut)
 async def list_campaigns() -> Response:
     """Campaigns; a partner token sees only its partner's."""
     principal = current_principal()
@@ -274,6 +310,7 @@ async def list_campaigns() -> Response:
 
 @api.get("/campaigns/<campaign_id>")
 @requires("read")
+@document_response(CampaignOut)
 async def get_campaign(campaign_id: str) -> Response:
     """One campaign with its tariffs."""
     return json_response(present.campaign(_campaign_or_404(campaign_id)))
@@ -282,6 +319,7 @@ async def get_campaign(campaign_id: str) -> Response:
 @api.patch("/campaigns/<campaign_id>")
 @requires("write")
 @validate_body(CampaignPatch)
+@document_response(CampaignOut)
 async def update_campaign(campaign_id: str, data: CampaignPatch) -> Response:
     """Change a campaign's title, traffic type, partner or status."""
     _campaign_or_404(campaign_id)
@@ -292,6 +330,7 @@ async def update_campaign(campaign_id: str, data: CampaignPatch) -> Response:
 @api.post("/campaigns/<campaign_id>/tariffs")
 @requires("write")
 @validate_body(TariffIn)
+@document_response(TariffOut, 201)
 async def add_tariff(campaign_id: str, data: TariffIn) -> Response:
     """Add a tariff (cpa, cpc, cpm, revshare or other) to a campaign."""
     _campaign_or_404(campaign_id)
@@ -302,6 +341,7 @@ async def add_tariff(campaign_id: str, data: TariffIn) -> Response:
 @api.patch("/campaigns/<campaign_id>/tariffs/<tariff_id>")
 @requires("write")
 @validate_body(TariffPatch)
+@document_response(TariffOut)
 async def end_tariff(campaign_id: str, tariff_id: str, data: TariffPatch) -> Response:
     """End a tariff: ``ends_on`` is the last day (inclusive) it applies. Rates never change;
     to change a rate, end the tariff and add a new one."""
@@ -313,6 +353,7 @@ async def end_tariff(campaign_id: str, tariff_id: str, data: TariffPatch) -> Res
 
 @api.get("/campaigns/<campaign_id>/tariffs")
 @requires("read")
+@document_response(TariffsOut)
 async def list_tariffs(campaign_id: str) -> Response:
     """A campaign's tariffs."""
     campaign = _campaign_or_404(campaign_id)
@@ -340,6 +381,7 @@ def _link_json(code: str) -> dict[str, Any]:
 @api.post("/campaigns/<campaign_id>/links")
 @requires("write")
 @validate_body(LinkIn)
+@document_response(LinkOut, 201)
 async def create_link(campaign_id: str, data: LinkIn) -> Response:
     """Create a regular or smart tracking link; its attribution settings are frozen."""
     _campaign_or_404(campaign_id)
@@ -356,6 +398,7 @@ async def create_link(campaign_id: str, data: LinkIn) -> Response:
 
 @api.get("/campaigns/<campaign_id>/links")
 @requires("read")
+@document_response(LinksOut)
 async def list_links(campaign_id: str) -> Response:
     """A campaign's tracking links."""
     _campaign_or_404(campaign_id)
@@ -365,6 +408,7 @@ async def list_links(campaign_id: str) -> Response:
 
 @api.get("/links/<code>")
 @requires("read")
+@document_response(LinkOut)
 async def get_link(code: str) -> Response:
     """One tracking link by its code."""
     return json_response(_link_json(code))
@@ -373,6 +417,7 @@ async def get_link(code: str) -> Response:
 @api.patch("/links/<code>")
 @requires("write")
 @validate_body(LinkPatch)
+@document_response(LinkOut)
 async def update_link(code: str, data: LinkPatch) -> Response:
     """Change a link's title, status, target URL or deep link."""
     _link_json(code)
@@ -386,6 +431,7 @@ async def update_link(code: str, data: LinkPatch) -> Response:
 @api.post("/campaigns/<campaign_id>/corrections")
 @requires("write")
 @validate_body(CorrectionIn)
+@document_response(CorrectionOut, 201)
 async def create_correction(campaign_id: str, data: CorrectionIn) -> Response:
     """Add a cost correction for one app of a campaign."""
     _campaign_or_404(campaign_id)
@@ -398,6 +444,7 @@ async def create_correction(campaign_id: str, data: CorrectionIn) -> Response:
 @api.get("/campaigns/<campaign_id>/corrections")
 @requires("read")
 @validate_querystring(CorrectionsQuery)
+@document_response(CorrectionsOut)
 async def list_corrections(campaign_id: str, query_args: CorrectionsQuery) -> Response:
     """A campaign's corrections (deleted ones with include_deleted=true)."""
     _campaign_or_404(campaign_id)
@@ -411,6 +458,7 @@ async def list_corrections(campaign_id: str, query_args: CorrectionsQuery) -> Re
 
 @api.delete("/corrections/<correction_id>")
 @requires("write")
+@answers(204, "Deleted; no body.")
 async def delete_correction(correction_id: str) -> Response:
     """Delete a correction (the history keeps it)."""
     await _write(_tracker().catalog_service.delete_correction, correction_id)
@@ -450,6 +498,7 @@ async def create_postback(data: PostbackIn) -> Response:
 
 @api.get("/postbacks")
 @requires("read")
+@document_response(PostbacksOut)
 async def list_postbacks() -> Response:
     """Postback configurations."""
     _not_for_partners()
@@ -466,6 +515,7 @@ def _postback_or_404(postback_id: str) -> Any:
 
 @api.get("/postbacks/<postback_id>")
 @requires("read")
+@document_response(PostbackOut)
 async def get_postback(postback_id: str) -> Response:
     """One postback configuration."""
     _not_for_partners()
@@ -497,6 +547,7 @@ async def update_postback(postback_id: str, data: PostbackPatch) -> Response:
 
 @api.delete("/postbacks/<postback_id>")
 @requires("write")
+@answers(204, "Deleted; no body.")
 async def delete_postback(postback_id: str) -> Response:
     """Delete a postback configuration."""
     _postback_or_404(postback_id)
@@ -510,6 +561,7 @@ async def delete_postback(postback_id: str) -> Response:
 @api.post("/tokens")
 @requires("write")
 @validate_body(TokenIn)
+@document_response(TokenCreatedOut, 201)
 async def create_token(data: TokenIn) -> Response:
     """Issue an API token; it is shown once and stored hashed."""
     token = await _write(_tracker().catalog_service.issue_token, **_fields(data))
@@ -528,6 +580,7 @@ async def create_token(data: TokenIn) -> Response:
 
 @api.get("/tokens")
 @requires("read")
+@document_response(TokensOut)
 async def list_tokens() -> Response:
     """Every token issued, revoked ones included (admin only); never the token itself."""
     if current_principal().role != "admin":
@@ -537,6 +590,7 @@ async def list_tokens() -> Response:
 
 @api.delete("/tokens/<token_id>")
 @requires("write")
+@answers(204, "Revoked (or already revoked); no body.")
 async def revoke_token(token_id: str) -> Response:
     """Revoke a token: from now on it answers 401. Revoking it again changes nothing."""
     await _write(_tracker().catalog_service.revoke_token, token_id)
@@ -569,6 +623,7 @@ def _event_json(tracker: Tracker, stream: str, notification: Any) -> dict[str, A
 @api.get("/events")
 @requires("read")
 @validate_querystring(EventsQuery)
+@document_response(EventsPageOut)
 async def list_events(query_args: EventsQuery) -> Response:
     """The event history of one stream, in order, with positions, paged."""
     _not_for_partners()

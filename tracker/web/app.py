@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import trio
 from quart import Response
-from quart_schema import QuartSchema
+from quart_schema import QuartSchema, document_response
 from quart_trio import QuartTrio
 
 from tracker.bootstrap import Process
+from tracker.web.answers import HealthOut
 from tracker.web.api import api
 from tracker.web.attribution_api import attribution_api
 from tracker.web.errors import install_error_handlers
@@ -52,6 +53,7 @@ def create_app(process: Process) -> QuartTrio:
     supervisor = process.supervisor
 
     @app.get("/healthz")
+    @document_response(HealthOut)
     async def healthz() -> Response:
         return json_response({"status": "ok"})
 

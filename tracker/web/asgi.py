@@ -14,6 +14,7 @@ from hypercorn.middleware import ProxyFixMiddleware
 
 from tracker.bootstrap import Process, Role, Tracker, WebServices, build_process
 from tracker.web.app import create_app
+from tracker.web.http11 import CloseUnreadBodies
 
 
 class TrackerASGI:
@@ -22,6 +23,7 @@ class TrackerASGI:
         self.app = create_app(process)
         self.services: WebServices = self.app.config["SERVICES"]
         self.touch = self.services.touch
+        self._http = CloseUnreadBodies(self.app)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -29,7 +31,7 @@ class TrackerASGI:
             if path.startswith(("/c/", "/i/")) and path.find("/", 3) < 0 and len(path) > 3:
                 await self._touch(scope, send, path)
                 return
-        await self.app(scope, receive, send)
+        await self._http(scope, receive, send)
 
     async def _touch(self, scope: dict, send: Any, path: str) -> None:
         ua = None

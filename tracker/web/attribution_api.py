@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import trio
 from quart import Blueprint, Response, current_app, g, request
-from quart_schema import validate_querystring
+from quart_schema import document_response, validate_querystring
 
 from tracker.domain.attribution import span
 from tracker.domain.errors import DomainError, NotFound
@@ -19,8 +19,10 @@ from tracker.ingest.export import CSV_CONTENT_TYPE, JSONL_CONTENT_TYPE, csv_line
 from tracker.projections.installs import ATTRIBUTION_FIELDS, INSTALL_FIELDS
 from tracker.projections.touchpoints import ts_key
 from tracker.services.attribution import AttributionService
+from tracker.web.answers import EXPORT_CONTENT, InstallExplanationOut, SdkAttributionOut
 from tracker.web.auth import current_principal, requires, requires_sdk_key
 from tracker.web.context import services, tracker
+from tracker.web.openapi import answers
 from tracker.web.responses import json_response
 from tracker.web.schemas import RawQuery
 
@@ -51,6 +53,7 @@ async def _blocking(fn: Callable[..., Any], *args: Any) -> Any:
 
 @attribution_api.get("/sdk/v1/attribution")
 @requires_sdk_key
+@document_response(SdkAttributionOut)
 async def sdk_attribution() -> Response:
     """The current attribution and deferred deep link of the device named by ``instance_id``
     (or another device id: ``gaid``, ``idfa``, ...), with the app's key in ``X-SDK-Key``."""
@@ -70,6 +73,7 @@ async def sdk_attribution() -> Response:
 
 @attribution_api.get("/api/v1/installs/<install_id>/explain")
 @requires("read")
+@document_response(InstallExplanationOut)
 async def explain(install_id: str) -> Response:
     """Why an install is attributed as it is: the decision, its method, touchpoint, windows,
     flags and every candidate passed over with the reason."""
@@ -204,6 +208,7 @@ def _jsonl(row: dict[str, Any]) -> str:
 @attribution_api.get("/api/v1/raw/installs")
 @requires("read")
 @validate_querystring(RawQuery)
+@answers(200, "Installs, one per line (JSON lines) or row (CSV).", content=EXPORT_CONTENT)
 async def raw_installs(query_args: RawQuery) -> Response:
     """Every install (first installs and reinstalls) with its attribution, oldest first, as
     JSON lines or CSV; filters ``app_id``, ``campaign_id``, ``link_code``, ``from``, ``to``."""
@@ -213,6 +218,7 @@ async def raw_installs(query_args: RawQuery) -> Response:
 @attribution_api.get("/api/v1/raw/attributions")
 @requires("read")
 @validate_querystring(RawQuery)
+@answers(200, "Decisions, one per line (JSON lines) or row (CSV).", content=EXPORT_CONTENT)
 async def raw_attributions(query_args: RawQuery) -> Response:
     """Every attribution decision (installs, reinstalls, re-engagements) with its method,
     touchpoint, flags and the candidates passed over, as JSON lines or CSV."""

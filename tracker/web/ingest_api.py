@@ -15,8 +15,16 @@ from quart_schema import document_response, validate_querystring
 from tracker.domain.errors import Forbidden, NotFound
 from tracker.ingest.export import KINDS, RawFilter, line_writer, parse_bound
 from tracker.ingest.sdk import BatchOut, EventIn, S2sBatchIn, S2sQuery, SdkBatchIn
+from tracker.web.answers import (
+    EXPORT_CONTENT,
+    GIF_CONTENT,
+    LOCATION_HEADER,
+    ClickOut,
+    ImpressionOut,
+)
 from tracker.web.auth import current_principal, requires, requires_sdk_key
 from tracker.web.context import services, tracker
+from tracker.web.openapi import answers
 from tracker.web.responses import json_response
 from tracker.web.schemas import RawQuery, validate_body
 
@@ -44,6 +52,8 @@ async def _touch(click: bool, code: str) -> Response:
 
 
 @ingest_api.get("/c/<code>")
+@document_response(ClickOut)
+@answers(302, "The click is recorded; redirects to the link's target.", headers=LOCATION_HEADER)
 async def click(code: str) -> Response:
     """Record a click and redirect (302) to the link's target; ``mt_no_redirect=1`` answers
     200 ``{"click_id"}``. See docs/ingest.md for the parameters."""
@@ -51,6 +61,13 @@ async def click(code: str) -> Response:
 
 
 @ingest_api.get("/i/<code>")
+@document_response(ImpressionOut)
+@answers(
+    200,
+    "With mt_no_redirect=1: the impression's id; with mt_pixel=1: a 1x1 GIF.",
+    content=GIF_CONTENT,
+)
+@answers(204, "The impression is recorded; no body.")
 async def impression(code: str) -> Response:
     """Record an impression: 204, or a 1x1 GIF with ``mt_pixel=1``; ``mt_no_redirect=1``
     answers 200 ``{"impression_id"}``."""
@@ -155,6 +172,7 @@ async def _export(kind: str, query: RawQuery) -> Response:
 @ingest_api.get("/api/v1/raw/clicks")
 @requires("read")
 @validate_querystring(RawQuery)
+@answers(200, "Clicks, one per line (JSON lines) or row (CSV).", content=EXPORT_CONTENT)
 async def raw_clicks(query_args: RawQuery) -> Response:
     """Every click, streamed as JSON lines or CSV; a partner token sees its own only."""
     return await _export("clicks", query_args)
@@ -163,6 +181,7 @@ async def raw_clicks(query_args: RawQuery) -> Response:
 @ingest_api.get("/api/v1/raw/impressions")
 @requires("read")
 @validate_querystring(RawQuery)
+@answers(200, "Impressions, one per line (JSON lines) or row (CSV).", content=EXPORT_CONTENT)
 async def raw_impressions(query_args: RawQuery) -> Response:
     """Every impression, streamed as JSON lines or CSV; a partner token sees its own only."""
     return await _export("impressions", query_args)
@@ -171,6 +190,7 @@ async def raw_impressions(query_args: RawQuery) -> Response:
 @ingest_api.get("/api/v1/raw/events")
 @requires("read")
 @validate_querystring(RawQuery)
+@answers(200, "Events, one per line (JSON lines) or row (CSV).", content=EXPORT_CONTENT)
 async def raw_events(query_args: RawQuery) -> Response:
     """Every SDK and S2S event, streamed as JSON lines or CSV."""
     return await _export("events", query_args)

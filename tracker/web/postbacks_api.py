@@ -13,15 +13,17 @@ import msgspec
 import trio
 from msgspec import Meta, Struct
 from quart import Blueprint, Response, current_app
-from quart_schema import validate_querystring
+from quart_schema import document_response, validate_querystring
 
 from tracker.domain.errors import NotFound
 from tracker.domain.macros import PostbackFacts, macro_values
 from tracker.ingest.export import CSV_CONTENT_TYPE, JSONL_CONTENT_TYPE, csv_lines, parse_bound
 from tracker.plugin_types import PostbackTemplate
 from tracker.services.postbacks import PostbackService
+from tracker.web.answers import EXPORT_CONTENT, DeliveriesOut, PostbackTestOut
 from tracker.web.auth import current_principal, requires
 from tracker.web.context import services, tracker
+from tracker.web.openapi import answers
 from tracker.web.responses import json_response
 from tracker.web.schemas import validate_body
 
@@ -99,6 +101,7 @@ def _blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 @postbacks_api.post("/postbacks/<postback_id>/test")
 @requires("write")
 @validate_body(SampleEventIn)
+@document_response(PostbackTestOut)
 async def test_postback(postback_id: str, data: SampleEventIn) -> Response:
     """Render the postback with a sample event, send it now (not recorded as a delivery) and
     show the request and the receiver's answer."""
@@ -155,6 +158,7 @@ def _partner_scope(wanted: str | None) -> str | None:
 @postbacks_api.get("/deliveries")
 @requires("read")
 @validate_querystring(DeliveriesQuery)
+@document_response(DeliveriesOut)
 async def list_deliveries(query_args: DeliveriesQuery) -> Response:
     """Delivery attempts, oldest first, paged by ``after`` (the last ``seq`` seen); a partner
     token sees its own partner's only."""
@@ -198,6 +202,7 @@ def _plain(value: Any) -> Any:
 @postbacks_api.get("/raw/deliveries")
 @requires("read")
 @validate_querystring(RawDeliveriesQuery)
+@answers(200, "Attempts, one per line (JSON lines) or row (CSV).", content=EXPORT_CONTENT)
 async def raw_deliveries(query_args: RawDeliveriesQuery) -> Response:
     """Every delivery attempt, streamed as JSON lines or CSV; ``from``/``to`` bound the
     attempt time; a partner token sees its own partner's only."""

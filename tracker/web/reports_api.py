@@ -11,14 +11,16 @@ import msgspec
 import trio
 from msgspec import Meta, Struct
 from quart import Blueprint, Response, current_app
-from quart_schema import validate_querystring
+from quart_schema import document_response, validate_querystring
 
 from tracker.domain.errors import DomainError
 from tracker.domain.reports import DIMENSIONS, ReportQuery
 from tracker.domain.rules import check_currency
 from tracker.ingest.export import CSV_CONTENT_TYPE, csv_lines
+from tracker.web.answers import CSV_CONTENT, ReportOut
 from tracker.web.auth import current_principal, requires
 from tracker.web.context import services, tracker
+from tracker.web.openapi import answers
 from tracker.web.responses import json_response
 
 reports_api = Blueprint("reports_api", __name__, url_prefix="/api/v1")
@@ -104,6 +106,8 @@ def report_csv(report: dict[str, Any], query: ReportQuery) -> str:
 @reports_api.get("/reports")
 @requires("read")
 @validate_querystring(ReportArgs)
+@document_response(ReportOut)
+@answers(200, "The report: rows and totals as JSON, or CSV (totals last).", content=CSV_CONTENT)
 async def report(query_args: ReportArgs) -> Response:
     """Counts, money and ratios by the dimensions asked for, over a date range in a time
     zone and a currency; JSON (rows and totals) or CSV. A partner token sees its own rows."""
