@@ -63,7 +63,7 @@ async def test_bad_campaigns(client: Any) -> None:
         cases = [
             ({"traffic_type": "media"}, 400, "title"),
             ({"title": "C"}, 400, "traffic_type"),
-            ({"title": "C", "traffic_type": "tv"}, 400, "traffic_type"),
+            ({"title": "C", "traffic_type": "tv"}, 404, "traffic_type"),
             ({"title": "C", "traffic_type": "media", "campaign_type": "cpi"}, 400, "campaign_type"),
             ({"title": "C", "traffic_type": "media", "status": "paused"}, 400, "status"),
             ({"title": "C", "traffic_type": "media", "partner_id": "nope"}, 404, "partner_id"),
@@ -76,7 +76,7 @@ async def test_bad_campaigns(client: Any) -> None:
         path = f"/api/v1/campaigns/{campaign['id']}"
         patches = [
             ({"status": "deleted"}, 400, "status"),
-            ({"traffic_type": "tv"}, 400, "traffic_type"),
+            ({"traffic_type": "tv"}, 404, "traffic_type"),
             ({"partner_id": "nope"}, 404, "partner_id"),
             ({"campaign_type": "preinstall"}, 400, "campaign_type"),
             ({"title": ""}, 400, "title"),

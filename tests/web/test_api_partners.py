@@ -80,7 +80,7 @@ async def test_unknown_partners_are_404_and_system_ones_cannot_be_changed(client
         data = await error(client, "GET", "/api/v1/partners/nope", 404)
         assert data["detail"].startswith("partner_id:")
         await error(client, "PATCH", "/api/v1/partners/nope", 404, json={"title": "x"})
-        data = await error(client, "PATCH", "/api/v1/partners/organic", 400, json={"title": "x"})
+        data = await error(client, "PATCH", "/api/v1/partners/organic", 409, json={"title": "x"})
         assert data["detail"].startswith("partner_id:")
 
 
@@ -157,10 +157,10 @@ async def test_traffic_types_standard_custom_and_archived(client: Any) -> None:
             "traffic_types"
         ]
         data = await error(
-            client, "POST", "/api/v1/campaigns", 400, json={"title": "C", "traffic_type": "push"}
+            client, "POST", "/api/v1/campaigns", 404, json={"title": "C", "traffic_type": "push"}
         )
         assert data["detail"].startswith("traffic_type:")
-        data = await error(client, "POST", "/api/v1/traffic-types/media/archive", 400)
+        data = await error(client, "POST", "/api/v1/traffic-types/media/archive", 409)
         assert data["detail"].startswith("name:")
         data = await error(client, "POST", "/api/v1/traffic-types/nope/archive", 404)
         assert data["detail"].startswith("name:")
@@ -184,7 +184,7 @@ async def test_an_integrated_partner_from_a_plugin(settings: Any) -> None:
                 link = await create_smart_link(client, campaign["id"])
                 assert link["click_url_template"] == f"{link['click_url']}?mt_idfa=%%IDFA%%"
                 data = await error(
-                    client, "PATCH", "/api/v1/partners/adnet", 400, json={"title": "Mine"}
+                    client, "PATCH", "/api/v1/partners/adnet", 409, json={"title": "Mine"}
                 )
                 assert data["detail"].startswith("partner_id:")
                 app = await create_app(client)

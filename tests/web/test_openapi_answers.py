@@ -180,9 +180,7 @@ async def test_created_link_matches_its_schema(client: Any) -> None:
         path = f"/api/v1/campaigns/{campaign['id']}/links"
         body = {"title": "Link", "app_id": app["id"], "target_url": "https://example.com/"}
         _, link = await call(client, "POST", path, json=body, expect=201)
-        schema = assert_conforms(
-            spec, "post", "/api/v1/campaigns/{campaign_id}/links", 201, link
-        )
+        schema = assert_conforms(spec, "post", "/api/v1/campaigns/{campaign_id}/links", 201, link)
         assert "click_url_template" in link
         assert "click_url_template" not in schema["required"]
         smart = {"title": "Smart", "targets": {"fallback": "https://example.com/"}}

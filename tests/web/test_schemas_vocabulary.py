@@ -25,7 +25,6 @@ FIELDS = [
     (schemas.PostbackPatch, "mode", v.POSTBACK_MODES, v.PostbackMode),
     (schemas.PostbackIn, "method", v.POSTBACK_METHODS, v.PostbackMethod),
     (schemas.SendingIn, "install", v.SENDING_MODES, v.SendingMode),
-    (schemas.TokenIn, "role", v.TOKEN_ROLES, v.TokenRole),
 ]
 
 # Where /openapi.json describes each of those request bodies.
@@ -38,7 +37,6 @@ BODIES = {
     schemas.PostbackIn: ("/api/v1/postbacks", "post"),
     schemas.PostbackPatch: ("/api/v1/postbacks/{postback_id}", "patch"),
     schemas.SendingIn: ("/api/v1/partners/{partner_id}/sending/{app_id}", "put"),
-    schemas.TokenIn: ("/api/v1/tokens", "post"),
 }
 
 
@@ -74,6 +72,11 @@ def test_sending_modes_are_set_per_postback_event() -> None:
         assert _literal_values(schemas.SendingIn, f.name) == sorted(v.SENDING_MODES)
 
 
+def test_token_bodies_are_one_per_role() -> None:
+    tags = [member.__struct_config__.tag for member in get_args(schemas.TokenIn)]
+    assert tags == list(v.TOKEN_ROLES) == list(get_args(v.TokenRole))
+
+
 def test_smart_link_targets_are_the_platforms_and_a_fallback() -> None:
     names = {f.name for f in msgspec.structs.fields(schemas.Targets)}
     assert names == {*v.PLATFORMS, "fallback"}
@@ -90,3 +93,5 @@ async def test_openapi_enums_are_the_vocabulary(client: Any) -> None:
         options = described.get("anyOf", [described])
         enum = next(o["enum"] for o in options if "enum" in o)
         assert sorted(enum) == sorted(values), (struct.__name__, field)
+    token = spec["paths"]["/api/v1/tokens"]["post"]["requestBody"]["content"]["application/json"]
+    assert sorted(token["schema"]["discriminator"]["mapping"]) == sorted(v.TOKEN_ROLES)

@@ -12,18 +12,18 @@ import pycountry
 from tracker.domain.errors import DomainError
 
 MAX_URL_LENGTH = 4096
-_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
-_TIMEZONES = frozenset(available_timezones())
+CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+TIMEZONES = frozenset(available_timezones()) | {"UTC"}
 
 
 def check_currency(field: str, value: str) -> str:
-    if value not in _CURRENCIES:
+    if value not in CURRENCIES:
         raise DomainError(field, f"{value!r} is not an ISO 4217 currency code")
     return value
 
 
 def check_timezone(field: str, value: str) -> ZoneInfo:
-    if value not in _TIMEZONES and value != "UTC":
+    if value not in TIMEZONES:
         raise DomainError(field, f"{value!r} is not an IANA time zone")
     try:
         return ZoneInfo(value)

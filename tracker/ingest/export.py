@@ -35,14 +35,14 @@ def _rfc3339(ts: datetime) -> str:
 
 def parse_bound(field: str, value: str | None, *, end: bool) -> datetime | None:
     """A date (``to`` includes its whole day) or an RFC 3339 time."""
-    if not value:
+    if value is None:
         return None
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
             start = datetime.combine(day, time(), tzinfo=UTC)
             return start + timedelta(days=1) if end else start
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        ts = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         raise DomainError(field, f"{value!r} is not a date or an RFC 3339 time") from None
     if ts.tzinfo is None:

@@ -155,7 +155,7 @@ class CatalogService:
 
     def _refuse_plugin_partner(self, partner_id: str) -> None:
         if partner_id in self._plugin_partners:
-            raise DomainError(
+            raise Conflict(
                 "partner_id", f"{partner_id} comes from a plugin and cannot be changed here"
             )
 
@@ -178,7 +178,7 @@ class CatalogService:
 
     def archive_traffic_type(self, name: str) -> TrafficType:
         if name in STANDARD_TRAFFIC_TYPES:
-            raise DomainError("name", "standard traffic types cannot be archived")
+            raise Conflict("name", "standard traffic types cannot be archived")
         found = self._catalog.traffic_type_by_name(name)
         if found is None:
             raise NotFound("name", f"no such traffic type: {name}")
@@ -195,7 +195,7 @@ class CatalogService:
         if partner_id is not None and not self.partner_exists(partner_id):
             raise NotFound("partner_id", f"no such partner: {partner_id}")
         if not self.traffic_type_usable(traffic_type):
-            raise DomainError("traffic_type", f"unknown or archived traffic type: {traffic_type}")
+            raise NotFound("traffic_type", f"unknown or archived traffic type: {traffic_type}")
         campaign = Campaign.create(partner_id=partner_id, traffic_type=traffic_type, **fields)
         self._save(campaign)
         return campaign
@@ -207,7 +207,7 @@ class CatalogService:
         if fields.get("traffic_type") is not None and not self.traffic_type_usable(
             fields["traffic_type"]
         ):
-            raise DomainError("traffic_type", f"unknown or archived: {fields['traffic_type']}")
+            raise NotFound("traffic_type", f"unknown or archived: {fields['traffic_type']}")
         campaign.update(**fields)
         self._save(campaign)
         return campaign

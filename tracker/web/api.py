@@ -564,7 +564,12 @@ async def delete_postback(postback_id: str) -> Response:
 @document_response(TokenCreatedOut, 201)
 async def create_token(data: TokenIn) -> Response:
     """Issue an API token; it is shown once and stored hashed."""
-    token = await _write(_tracker().catalog_service.issue_token, **_fields(data))
+    token = await _write(
+        _tracker().catalog_service.issue_token,
+        role=data.role,
+        partner_id=data.partner_id if data.role == "partner" else None,
+        label=data.label,
+    )
     partner_id = data.partner_id if data.role == "partner" else None
     return json_response(
         {

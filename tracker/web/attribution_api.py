@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 import trio
-from quart import Blueprint, Response, current_app, g, request
+from quart import Blueprint, Response, current_app, g
 from quart_schema import document_response, validate_querystring
 
 from tracker.domain.attribution import span
@@ -22,7 +22,7 @@ from tracker.services.attribution import AttributionService
 from tracker.web.answers import EXPORT_CONTENT, InstallExplanationOut, SdkAttributionOut
 from tracker.web.auth import current_principal, requires, requires_sdk_key
 from tracker.web.context import services, tracker
-from tracker.web.openapi import answers
+from tracker.web.openapi import answers, may_answer
 from tracker.web.responses import json_response
 from tracker.web.schemas import RawQuery
 
@@ -51,17 +51,32 @@ async def _blocking(fn: Callable[..., Any], *args: Any) -> Any:
     return await trio.to_thread.run_sync(partial(fn, *args), limiter=_limiter())
 
 
+class DeviceQuery(msgspec.Struct):
+    """At least one: the SDK's ``instance_id`` or an advertising or vendor id."""
+
+    instance_id: str | None = None
+    gaid: str | None = None
+    idfa: str | None = None
+    android_id: str | None = None
+    oaid: str | None = None
+    idfv: str | None = None
+    app_set_id: str | None = None
+
+
 @attribution_api.get("/sdk/v1/attribution")
 @requires_sdk_key
+@validate_querystring(DeviceQuery)
+@may_answer(404)
 @document_response(SdkAttributionOut)
-async def sdk_attribution() -> Response:
+async def sdk_attribution(query_args: DeviceQuery) -> Response:
     """The current attribution and deferred deep link of the device named by ``instance_id``
     (or another device id: ``gaid``, ``idfa``, ...), with the app's key in ``X-SDK-Key``."""
     app = g.sdk_app
+    asked = msgspec.structs.asdict(query_args)
     device = {
-        field: request.args[field]
+        field: asked[field]
         for field in ("instance_id", *DEVICE_ID_FIELDS)
-        if request.args.get(field, "").strip()
+        if (asked[field] or "").strip()
     }
     if not device:
         raise DomainError("instance_id", "name the device: instance_id or an advertising id")

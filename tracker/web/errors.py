@@ -89,7 +89,10 @@ def install_error_handlers(app: Quart) -> None:
         if status >= 500:
             log.error("HTTP %s: %s", status, error)
             return error_response(500, "internal", "internal error")
-        return error_response(status, _CODES.get(status, "error"), _http_detail(error))
+        response = error_response(status, _CODES.get(status, "error"), _http_detail(error))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception):  # type: ignore[no-untyped-def]

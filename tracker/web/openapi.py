@@ -21,6 +21,8 @@ from quart_schema.validation import (
     QUART_SCHEMA_REQUEST_ATTRIBUTE,
 )
 
+from tracker.domain.rules import CURRENCIES, TIMEZONES
+
 REF_TEMPLATE = "#/components/schemas/{name}"
 ACCESS_ATTRIBUTE = "_tracker_access"
 EXTRA_STATUSES_ATTRIBUTE = "_tracker_may_answer"
@@ -113,6 +115,10 @@ def struct_schema(model: type) -> tuple[dict[str, Any], dict[str, Any]]:
     return top, components
 
 
+def ref(name: str) -> str:
+    return REF_TEMPLATE.format(name=name)
+
+
 def _error_response(status: int) -> dict[str, Any]:
     return {
         "description": ERROR_DESCRIPTIONS[status],
@@ -124,6 +130,24 @@ class TrackerOpenAPIProvider(OpenAPIProvider):
     def build_request_body(self, model: type, source: Any) -> tuple[dict, dict]:
         schema, components = struct_schema(model)
         return {"content": {"application/json": {"schema": schema}}, "required": True}, components
+
+    def build_querystring_parameters(self, model: type) -> tuple[list, dict]:
+        schema, components = struct_schema(model)
+        required = set(schema.get("required", ()))
+        parameters = []
+        for name, prop in schema.get("properties", {}).items():
+            prop = dict(prop)
+            parameter: dict[str, Any] = {"name": name, "in": "query", "schema": prop}
+            if "description" in prop:
+                parameter["description"] = prop.pop("description")
+            if name in required:
+                parameter["required"] = True
+            if prop.get("type") == "object":
+                # free names (subids, click parameters): ``subids[sub1]=x``
+                parameter["style"] = "deepObject"
+                parameter["explode"] = True
+            parameters.append(parameter)
+        return parameters, components
 
     def build_response_object(self, model: type, headers_model: Any) -> tuple[dict, dict]:
         schema, components = struct_schema(model)
@@ -175,7 +199,8 @@ class TrackerOpenAPIProvider(OpenAPIProvider):
         else:
             operation["security"] = []
         if access == "write":
-            errors.add(409)
+            # a body names other resources (a partner, an app, a traffic type)
+            errors |= {404, 409}
         for status in sorted(errors):
             responses.setdefault(str(status), _error_response(status))
         operation["responses"] = dict(sorted(responses.items()))
@@ -185,7 +210,19 @@ class TrackerOpenAPIProvider(OpenAPIProvider):
 
     def schema(self) -> dict[str, Any]:
         spec = super().schema()
-        spec["components"]["schemas"]["Error"] = ERROR_SCHEMA
+        spec["components"]["schemas"] |= {
+            "Error": ERROR_SCHEMA,
+            "Currency": {
+                "description": "An ISO 4217 currency code.",
+                "type": "string",
+                "enum": sorted(CURRENCIES),
+            },
+            "TimeZone": {
+                "description": "An IANA time zone name.",
+                "type": "string",
+                "enum": sorted(TIMEZONES),
+            },
+        }
         spec["components"]["securitySchemes"] = SECURITY_SCHEMES
         spec.pop("security", None)
         spec["paths"] = dict(spec["paths"])

@@ -25,7 +25,7 @@ from tracker.web.auth import current_principal, requires
 from tracker.web.context import services, tracker
 from tracker.web.openapi import answers
 from tracker.web.responses import json_response
-from tracker.web.schemas import validate_body
+from tracker.web.schemas import Bound, EventSeq, Money, validate_body
 
 postbacks_api = Blueprint("postbacks_api", __name__, url_prefix="/api/v1")
 
@@ -66,7 +66,7 @@ class SampleEventIn(Struct, kw_only=True, forbid_unknown_fields=True):
     ip: Value | None = "203.0.113.1"
     ua: Value | None = None
     country: Annotated[str, Meta(min_length=2, max_length=2)] | None = "DE"
-    revenue: Decimal | None = None
+    revenue: Money | None = None
     currency: Annotated[str, Meta(pattern="^[A-Z]{3}$")] | None = None
     subids: dict[str, Value] = {}
     click_params: dict[str, Value] = {}
@@ -77,14 +77,14 @@ class DeliveriesQuery(Struct):
     postback_id: str | None = None
     partner_id: str | None = None
     status: Literal["delivered", "retry", "failed"] | None = None
-    after: Annotated[int, Meta(ge=0)] = 0
+    after: EventSeq = 0
     limit: Annotated[int, Meta(ge=1, le=1000)] = 100
 
 
 class RawDeliveriesQuery(Struct):
     format: Literal["jsonl", "csv"] = "jsonl"
-    from_: Annotated[str, Meta(max_length=40)] | None = msgspec.field(default=None, name="from")
-    to: Annotated[str, Meta(max_length=40)] | None = None
+    from_: Bound | None = msgspec.field(default=None, name="from")
+    to: Bound | None = None
     postback_id: str | None = None
 
 
@@ -123,7 +123,7 @@ async def test_postback(postback_id: str, data: SampleEventIn) -> Response:
         ip=data.ip,
         ua=data.ua,
         country=data.country,
-        revenue=data.revenue,
+        revenue=None if data.revenue is None else Decimal(data.revenue),
         currency=data.currency,
         subids=dict(data.subids),
         click_params=dict(data.click_params),

@@ -14,25 +14,31 @@ from quart import Blueprint, Response, current_app
 from quart_schema import document_response, validate_querystring
 
 from tracker.domain.errors import DomainError
-from tracker.domain.reports import DIMENSIONS, ReportQuery
+from tracker.domain.reports import DIMENSIONS, METRICS, ReportQuery
 from tracker.domain.rules import check_currency
 from tracker.ingest.export import CSV_CONTENT_TYPE, csv_lines
 from tracker.web.answers import CSV_CONTENT, ReportOut
 from tracker.web.auth import current_principal, requires
 from tracker.web.context import services, tracker
-from tracker.web.openapi import answers
+from tracker.web.openapi import answers, may_answer
 from tracker.web.responses import json_response
+from tracker.web.schemas import Currency, TimeZone
 
 reports_api = Blueprint("reports_api", __name__, url_prefix="/api/v1")
 
 
+def _comma_list(names: list[str], max_length: int) -> Any:
+    one = "|".join(names)
+    return Annotated[str, Meta(pattern=f"^(?:{one})(?:,(?:{one}))*$", max_length=max_length)]
+
+
 class ReportArgs(Struct):
-    from_: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] = msgspec.field(name="from")
-    to: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-    tz: Annotated[str, Meta(max_length=64)] = "UTC"
-    currency: Annotated[str, Meta(pattern="^[A-Z]{3}$")] = "USD"
-    dimensions: Annotated[str, Meta(max_length=200)] = "day"
-    metrics: Annotated[str, Meta(max_length=1000)] = (
+    from_: date = msgspec.field(name="from")
+    to: date
+    tz: TimeZone = "UTC"
+    currency: Currency = "USD"
+    dimensions: _comma_list(list(DIMENSIONS), 200) = "day"  # type: ignore[valid-type]
+    metrics: _comma_list([*METRICS, "events:[^,]+"], 1000) = (  # type: ignore[valid-type]
         "impressions,clicks,installs,revenue,campaign_cost"
     )
     app_id: str | None = None
@@ -40,13 +46,6 @@ class ReportArgs(Struct):
     partner_id: str | None = None
     link_code: str | None = None
     format: Literal["json", "csv"] = "json"
-
-
-def _day(field: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise DomainError(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def query_of(args: ReportArgs, partner_id: str | None = None) -> ReportQuery:
@@ -57,8 +56,8 @@ def query_of(args: ReportArgs, partner_id: str | None = None) -> ReportQuery:
         raise DomainError("tz", f"unknown time zone {args.tz!r}") from None
     check_currency("currency", args.currency)
     return ReportQuery(
-        start=_day("from", args.from_),
-        end=_day("to", args.to),
+        start=args.from_,
+        end=args.to,
         tz=args.tz,
         currency=args.currency,
         dimensions=tuple(d.strip() for d in args.dimensions.split(",") if d.strip()),
@@ -106,6 +105,7 @@ def report_csv(report: dict[str, Any], query: ReportQuery) -> str:
 @reports_api.get("/reports")
 @requires("read")
 @validate_querystring(ReportArgs)
+@may_answer(422)
 @document_response(ReportOut)
 @answers(200, "The report: rows and totals as JSON, or CSV (totals last).", content=CSV_CONTENT)
 async def report(query_args: ReportArgs) -> Response:

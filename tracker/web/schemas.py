@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from decimal import Decimal
 from functools import wraps
 from typing import Annotated, Any, Literal
 
@@ -28,14 +29,16 @@ from tracker.domain.catalog.vocabulary import (
     TokenRole,
 )
 from tracker.domain.errors import DomainError
+from tracker.web.openapi import ref
 
 
-def validate_body(model: type[Struct], *, decode_as: Any = None) -> Callable:
+def validate_body(model: Any, *, decode_as: Any = None) -> Callable:
     """quart-schema's ``validate_request`` (and described the same way in /openapi.json), but
     strict: msgspec decodes the raw body, so ``"24"`` is not an int and ``1`` not a string,
     whatever the Content-Type says. ``decode_as`` decodes into another type than the
     documented ``model`` (a JSON object of free names, which the domain checks one by one)."""
-    decoder = msgspec.json.Decoder(model if decode_as is None else decode_as)
+    target = model if decode_as is None else decode_as
+    decoder = msgspec.json.Decoder(target)
 
     def decorator(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         setattr(handler, QUART_SCHEMA_REQUEST_ATTRIBUTE, (model, DataSource.JSON))
@@ -48,7 +51,7 @@ def validate_body(model: type[Struct], *, decode_as: Any = None) -> Callable:
             try:
                 data = decoder.decode(body)
             except msgspec.ValidationError as e:
-                raise RequestSchemaValidationError(e) from None
+                data = _with_integral_floats(body, target, e)
             except msgspec.DecodeError:
                 raise DomainError("body", "not valid JSON") from None
             return await handler(*args, data=data, **kwargs)
@@ -58,10 +61,48 @@ def validate_body(model: type[Struct], *, decode_as: Any = None) -> Callable:
     return decorator
 
 
+def _exact_number(text: str) -> int | Decimal:
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else number
+
+
+_ANY_EXACT = msgspec.json.Decoder(float_hook=_exact_number)
+
+
+def _with_integral_floats(body: bytes, target: Any, error: msgspec.ValidationError) -> Any:
+    """JSON Schema counts ``24.0`` as an integer, and so do clients that write every number
+    with a point; msgspec does not. Decoded again with exact numbers, ``24.0`` is 24 and
+    ``24.5`` still not an int."""
+    if "got `float`" not in str(error):
+        raise RequestSchemaValidationError(error) from None
+    try:
+        return msgspec.convert(_ANY_EXACT.decode(body), target)
+    except msgspec.ValidationError as again:
+        raise RequestSchemaValidationError(again) from None
+
+
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
-Url = Annotated[str, Meta(min_length=1, max_length=4096)]
+# What ``check_url`` accepts: http(s), then a host of printable ASCII. The end is a lookahead
+# because Python's ``$`` also matches before a final newline.
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[!\"$-.0-9:->@-Z\\^-~]+(?:[/?#][^\n]*)?(?![\s\S])"
+Url = Annotated[str, Meta(min_length=1, max_length=4096, pattern=URL_PATTERN)]
+# An empty string takes the URL away.
+UrlOrEmpty = Annotated[str, Meta(max_length=4096, pattern=f"^(?![\\s\\S])|{URL_PATTERN}")]
+UtmSources = Annotated[list[Annotated[str, Meta(min_length=1, max_length=200)]], Meta(min_length=1)]
 Money = Annotated[str, Meta(pattern=r"^-?\d+(\.\d+)?$", max_length=40)]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", extra_json_schema={"$ref": ref("Currency")})]
+TimeZone = Annotated[
+    str, Meta(min_length=1, max_length=64, extra_json_schema={"$ref": ref("TimeZone")})
+]
+EventSeq = Annotated[int, Meta(ge=0, le=2**62)]
+# A date (``to`` takes its whole day) or an RFC 3339 time with its offset.
+Bound = Annotated[
+    str,
+    Meta(
+        max_length=40,
+        extra_json_schema={"anyOf": [{"format": "date"}, {"format": "date-time"}]},
+    ),
+]
 Secret = Annotated[str, Meta(min_length=16, max_length=256)]
 
 
@@ -89,25 +130,25 @@ class AppPatch(Struct, forbid_unknown_fields=True):
     store_url: Url | None = None
     bundle_id: Annotated[str, Meta(max_length=255)] | None = None
     attribution: AttributionIn | None = None
-    redirect_url: Annotated[str, Meta(max_length=4096)] | None = None
+    redirect_url: UrlOrEmpty | None = None
 
 
 class PartnerIn(Struct, forbid_unknown_fields=True):
     title: Title
-    utm_sources: list[Annotated[str, Meta(min_length=1, max_length=200)]]
+    utm_sources: UtmSources
     macros: dict[str, str] = {}
     params: dict[str, str] = {}
 
 
 class PartnerPatch(Struct, forbid_unknown_fields=True):
     title: Title | None = None
-    utm_sources: list[Annotated[str, Meta(min_length=1, max_length=200)]] | None = None
+    utm_sources: UtmSources | None = None
     macros: dict[str, str] | None = None
     params: dict[str, str] | None = None
 
 
 class TrafficTypeIn(Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_]{1,64}$")]
     title: Title | None = None
 
 
@@ -170,7 +211,7 @@ class CorrectionIn(Struct, forbid_unknown_fields=True):
     currency: Currency
     starts_on: date
     ends_on: date
-    timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "UTC"
+    timezone: TimeZone = "UTC"
     description: Annotated[str, Meta(max_length=1000)] = ""
 
 
@@ -251,15 +292,33 @@ class SendingIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
         return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
 
 
-class TokenIn(Struct, forbid_unknown_fields=True):
-    role: TokenRole
-    partner_id: str | None = None
+class _TokenIn(Struct, forbid_unknown_fields=True, kw_only=True, tag_field="role"):
     label: Annotated[str, Meta(max_length=200)] = ""
+
+    @property
+    def role(self) -> TokenRole:
+        return self.__struct_config__.tag  # type: ignore[return-value]
+
+
+class AdminTokenIn(_TokenIn, tag="admin"):
+    partner_id: str | None = None  # accepted and ignored: an admin sees every partner
+
+
+class ViewerTokenIn(_TokenIn, tag="viewer"):
+    partner_id: str | None = None  # accepted and ignored: a viewer sees every partner
+
+
+class PartnerTokenIn(_TokenIn, tag="partner"):
+    partner_id: Annotated[str, Meta(min_length=1)]
+
+
+# A partner token names its partner; the others name none.
+TokenIn = AdminTokenIn | ViewerTokenIn | PartnerTokenIn
 
 
 class EventsQuery(Struct):
     stream: Literal["catalog", "ingest", "attribution"] = "catalog"
-    after: Annotated[int, Meta(ge=0)] = 0
+    after: EventSeq = 0
     limit: Annotated[int, Meta(ge=1, le=10000)] = 1000
 
 
@@ -267,8 +326,8 @@ class RawQuery(Struct):
     """Filters of every raw export route (API.md "Reports and export")."""
 
     format: Literal["jsonl", "csv"] = "jsonl"
-    from_: Annotated[str, Meta(max_length=40)] | None = msgspec.field(default=None, name="from")
-    to: Annotated[str, Meta(max_length=40)] | None = None
+    from_: Bound | None = msgspec.field(default=None, name="from")
+    to: Bound | None = None
     app_id: str | None = None
     campaign_id: str | None = None
     link_code: str | None = None
