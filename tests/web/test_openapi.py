@@ -81,3 +81,43 @@ async def test_secret_and_settings_routes_document_their_answers(client: Any) ->
         assert set(settings["required"]) == {"app_id", "settings"}
         body = paths[settings_path]["put"]["requestBody"]["content"]["application/json"]
         assert body["schema"]["type"] == "object"
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+async def test_every_reference_resolves_and_every_operation_documents_its_errors(client: Any):
+    with trio.fail_after(10):
+        spec = await (await client.get("/openapi.json")).get_json()
+    assert spec["openapi"].startswith("3.1")
+    refs = _refs(spec)
+    assert "#/components/schemas/AttributionIn" in refs
+    for ref in refs:
+        node: Any = spec
+        for part in ref.removeprefix("#/").split("/"):
+            assert part in node, ref
+            node = node[part]
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            statuses = set(operation["responses"])
+            assert any(s.startswith(("2", "3")) for s in statuses), (method, path)
+            if operation["security"]:
+                assert "401" in statuses, (method, path)
+            if "{" in path:
+                assert "404" in statuses, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413"} <= statuses, (method, path)
+            for status in statuses - {"200", "201", "204", "302"}:
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == error_ref, (method, path, status)
+    assert spec["paths"]["/healthz"]["get"]["security"] == []
+    assert spec["paths"]["/sdk/v1/events"]["post"]["security"] == [{"sdk_key": []}]
+    partners = spec["components"]["schemas"]["PartnerIn"]["properties"]["utm_sources"]
+    assert partners["minItems"] == 1

@@ -14,7 +14,7 @@ from hypercorn.middleware import ProxyFixMiddleware
 
 from tracker.bootstrap import Process, Role, Tracker, WebServices, build_process
 from tracker.web.app import create_app
-from tracker.web.http11 import CloseUnreadBodies
+from tracker.web.http11 import CloseUnreadBodies, accept_raw_bytes_in_queries
 
 
 class TrackerASGI:
@@ -52,6 +52,7 @@ class TrackerASGI:
 
 
 def build_asgi(tracker: Tracker, role: Role = Role.SERVE) -> Any:
+    accept_raw_bytes_in_queries()
     asgi = TrackerASGI(build_process(tracker, role))
     hops = tracker.settings.proxy_trusted_hops
     if hops > 0:

@@ -8,6 +8,7 @@ servers do (RFC 9112 section 9.6): the client opens a new connection for its nex
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 _CLOSE = (b"connection", b"close")
@@ -49,3 +50,20 @@ class CloseUnreadBodies:
             await send(message)
 
         await self.app(scope, tracked_receive, closing_send)
+
+
+def accept_raw_bytes_in_queries() -> None:
+    """Let h11 read a request line whose query holds raw bytes above 0x7F (``?sub1=\\xff``).
+
+    h11 takes only visible ASCII in the request target and answers such a click with an empty
+    400 before the tracker sees it; browsers and ad servers do send them, and the click must
+    be stored and redirected with the bad parameter named as malformed (docs/ingest.md). The
+    path stays ASCII (hypercorn decodes it as such); only the query widens to obs-text."""
+    import h11._events as events
+    import h11._readers as readers
+    from h11._abnf import http_version, method
+
+    target = r"[\x21-\x3e\x40-\x7e]*(?:\?[\x21-\x7e\x80-\xff]*)?"
+    line = rf"(?P<method>{method}) (?P<target>{target}) {http_version}"
+    readers.request_line_re = re.compile(line.encode("latin-1"))
+    events.request_target_re = re.compile(rf"(?:{target})\Z".encode("latin-1"))
