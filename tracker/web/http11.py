@@ -1,10 +1,14 @@
-"""Answers sent before the request body was read close the connection.
+"""Two repairs to HTTP/1.1 as hypercorn and h11 serve it.
+
+Answers sent before the request body was read close the connection (``CloseUnreadBodies``).
 
 Credentials are checked before the body (a 401 reads nothing), and an oversized body is refused
 unread (413). hypercorn then keeps the HTTP/1.1 connection open with the unread body still in
 flight, and the client's next request on it is not answered (seen with a keep-alive client:
 about one request in ten after an early 401). ``Connection: close`` on such an answer is what
-servers do (RFC 9112 section 9.6): the client opens a new connection for its next request."""
+servers do (RFC 9112 section 9.6): the client opens a new connection for its next request.
+
+A click's query may hold raw bytes above 0x7F (``accept_raw_bytes_in_queries``)."""
 
 from __future__ import annotations
 

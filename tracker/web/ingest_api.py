@@ -24,7 +24,7 @@ from tracker.web.answers import (
 )
 from tracker.web.auth import current_principal, requires, requires_sdk_key
 from tracker.web.context import services, tracker
-from tracker.web.openapi import answers
+from tracker.web.openapi import answers, may_answer
 from tracker.web.responses import json_response
 from tracker.web.schemas import RawQuery, validate_body
 
@@ -52,6 +52,7 @@ async def _touch(click: bool, code: str) -> Response:
 
 
 @ingest_api.get("/c/<code>")
+@may_answer(503)
 @document_response(ClickOut)
 @answers(302, "The click is recorded; redirects to the link's target.", headers=LOCATION_HEADER)
 async def click(code: str) -> Response:
@@ -61,6 +62,7 @@ async def click(code: str) -> Response:
 
 
 @ingest_api.get("/i/<code>")
+@may_answer(503)
 @document_response(ImpressionOut)
 @answers(
     200,
@@ -87,6 +89,7 @@ async def _ingest(
 @ingest_api.post("/sdk/v1/events")
 @requires_sdk_key
 @validate_body(SdkBatchIn)
+@may_answer(409, 503)
 @document_response(BatchOut)
 async def sdk_events(data: SdkBatchIn) -> Response:
     """SDK events with the app's key in ``X-SDK-Key``: at most 100, all or nothing,
@@ -104,6 +107,7 @@ async def sdk_events(data: SdkBatchIn) -> Response:
 @requires("write")
 @validate_querystring(S2sQuery)
 @validate_body(S2sBatchIn)
+@may_answer(503)
 @document_response(BatchOut)
 async def s2s_events(data: S2sBatchIn, query_args: S2sQuery) -> Response:
     """Offline events from the advertiser's servers (admin token): at most 20, all or

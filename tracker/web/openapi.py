@@ -5,8 +5,8 @@ quart-schema turns a msgspec model into a schema but drops the model's nested co
 also documents, for every operation, each error status it can answer with the one error shape,
 from what the handler's decorators say about it: credentials (``requires``,
 ``requires_sdk_key``) answer 401 and 403, inputs 400, path parameters 404, bodies 413, writes
-409; ``may_answer`` names the rest (422, 503). Answers that are not JSON (CSV, NDJSON, a GIF, a
-redirect) are named with ``answers``."""
+404 and 409; ``may_answer`` names the rest (422, 503). Answers that are not JSON (CSV, NDJSON,
+a GIF, a redirect) are named with ``answers``."""
 
 from __future__ import annotations
 
