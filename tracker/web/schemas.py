@@ -260,7 +260,7 @@ class PostbackOut(Struct):
     url: str
     body: str | None
     signed: bool
-    created_at: datetime
+    created_at: Annotated[datetime, Meta(tz=True)]
     secret: str | UnsetType = UNSET
 
 
