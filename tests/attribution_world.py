@@ -78,6 +78,8 @@ class World:
         ua: str | None = None,
         platform: str | None = "android",
         params: dict[str, str] | None = None,
+        subids: dict[str, str] | None = None,
+        country: str | None = None,
         **device: str,
     ) -> str:
         link = self.tracker.catalog.link(code)
@@ -95,16 +97,16 @@ class World:
             ip=ip,
             ua=ua,
             device=device,
-            subids={},
+            subids=subids or {},
             cost=None,
             params=params or {},
             malformed={},
             s2s=False,
         )
         event = (
-            ClickRecorded(target_url=link.target_url, **common)
+            ClickRecorded(target_url=link.target_url, country=country, **common)
             if kind == "click"
-            else ImpressionRecorded(**common)
+            else ImpressionRecorded(country=country, **common)
         )
         self.ingest.recorder.insert_events([self.ingest.mapper.to_stored_event(event)])
         return str(event.originator_id)
@@ -123,6 +125,7 @@ class World:
         revenue: str | None = None,
         currency: str | None = None,
         name: str | None = None,
+        country: str | None = None,
         **device: str,
     ) -> SdkEventReceived:
         event_id = event_id or str(uuid4())
@@ -143,6 +146,7 @@ class World:
             currency=currency,
             params=params or {},
             source="sdk",
+            country=country,
         )
         self.ingest.recorder.insert_events([self.ingest.mapper.to_stored_event(event)])
         return event

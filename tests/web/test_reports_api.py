@@ -164,7 +164,7 @@ async def test_the_report_counters_replay_equal(client, tracker):
     tracker.update_views()
     report = replay(tracker)
     assert report.equal, report.summary()
-    assert {"touch_counts", "conversion_counts"} <= {v.name for v in report.views}
+    assert {"touch_counts", "conversion_counts_v2"} <= {v.name for v in report.views}
 
 
 async def test_the_day_tables_and_the_quarter_hours_give_the_same_report(client, tracker):
@@ -176,3 +176,54 @@ async def test_the_day_tables_and_the_quarter_hours_give_the_same_report(client,
         _, quarters = await call(client, "GET", base + "&tz=Etc/GMT", expect=200)  # UTC too
         assert days == quarters, dims
         assert days["totals"]["clicks"] == 40
+
+
+async def test_conversions_by_country_and_subid(client, tracker):
+    """An install's country is the device's when it installed; its SubIDs and those of its
+    in-app events are the winning click's; an organic install has none."""
+    world = World(tracker)
+    app_id = world.app()
+    code = world.link(app_id)
+    world.touch(code, T, gaid="g1", subids={"sub1": "banner"}, country="DE")
+    world.touch(code, T, gaid="g2", subids={"sub1": "video"}, country="DE")
+    tracker.attribution.refresh_touchpoints()
+    for i, country in ((1, "FR"), (2, "DE"), (3, "US")):
+        event = world.sdk(
+            app_id,
+            "install",
+            T + timedelta(hours=1),
+            instance_id=f"i{i}",
+            gaid=f"g{i}",
+            country=country,
+        )
+        tracker.attribution.handle(event)
+    purchase = world.sdk(
+        app_id,
+        "purchase",
+        T + timedelta(hours=2),
+        instance_id="i1",
+        gaid="g1",
+        revenue="4.00",
+        currency="USD",
+    )
+    tracker.attribution.handle(purchase)
+    tracker.update_views()
+    metrics = "clicks,installs,payers,revenue"
+    _, by_country = await call(
+        client, "GET", f"{Q}&dimensions=country&metrics={metrics}&app_id={app_id}"
+    )
+    rows = {r["country"]: r for r in by_country["rows"]}
+    assert {c: (r["clicks"], r["installs"], r["payers"]) for c, r in rows.items()} == {
+        "DE": (2, 1, 0),
+        "FR": (0, 1, 1),
+        "US": (0, 1, 0),
+    }
+    assert rows["FR"]["revenue"] == "4.00"
+    _, by_sub1 = await call(client, "GET", f"{Q}&dimensions=sub1&metrics={metrics}&app_id={app_id}")
+    rows = {r["sub1"]: r for r in by_sub1["rows"]}
+    assert {s: (r["clicks"], r["installs"], r["payers"]) for s, r in rows.items()} == {
+        "banner": (1, 1, 1),
+        "video": (1, 1, 0),
+        "": (0, 1, 0),
+    }
+    assert by_sub1["totals"]["installs"] == 3

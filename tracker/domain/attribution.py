@@ -58,6 +58,9 @@ class Touchpoint(msgspec.Struct, frozen=True, kw_only=True):
     matched_by: str = ""
     settings: AttributionSettings = AttributionSettings()
     deep_link: str | None = None
+    # the click's SubIDs and country, for reports of conversions by SubID
+    subids: dict[str, str] = msgspec.field(default_factory=dict)
+    country: str | None = None
 
 
 class PassedOver(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,6 +121,7 @@ class Trigger(msgspec.Struct, frozen=True, kw_only=True):
     app_id: str
     platform: str | None = None
     new_instance: bool = True
+    country: str | None = None  # of the SDK event, by its IP
 
 
 class Prior(msgspec.Struct, frozen=True, kw_only=True):
@@ -141,6 +145,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     since: datetime | None = None
     inactive_seconds: float | None = None
     inactivity_window_days: int | None = None
+    country: str | None = None  # where the device was when it asked (the trigger's)
 
     @property
     def bucket(self) -> Bucket:
@@ -435,6 +440,7 @@ def _decide(
         if kind == "reengagement":
             return Decision(
                 id=trigger.id,
+                country=trigger.country,
                 type="none",
                 ts=trigger.ts,
                 attribution=prior.attribution,
@@ -444,6 +450,7 @@ def _decide(
         kept = msgspec.structs.replace(prior.attribution, install_id=install_id)
         return Decision(
             id=trigger.id,
+            country=trigger.country,
             type="reinstall",
             ts=trigger.ts,
             attribution=kept,
@@ -463,6 +470,7 @@ def _decide(
         kept = msgspec.structs.replace(prior.attribution, install_id=install_id)
         return Decision(
             id=trigger.id,
+            country=trigger.country,
             type=kind,
             ts=trigger.ts,
             attribution=kept,
@@ -492,6 +500,7 @@ def _decided(
             flags.append("ctit_under_10s")
     return Decision(
         id=trigger.id,
+        country=trigger.country,
         type=kind,
         ts=trigger.ts,
         attribution=_attribution_of(tp, method, trigger.id, install_id),

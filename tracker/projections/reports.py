@@ -2,7 +2,8 @@
 
 Two projections, one per stream: ``touch_counts`` (impressions, clicks and the link cost of
 ``mt_cost_*``, over the ingest stream) and ``conversion_counts`` (installs, reinstalls,
-re-engagements, in-app events, payers and revenue, over the attribution stream). A bucket of
+re-engagements, in-app events, payers and revenue, over the attribution stream; its view is
+``conversion_counts_v2`` since country and SubIDs joined its dimensions). A bucket of
 15 minutes lets half-hour and quarter-hour time zones report exactly. Missing dimension
 values are stored as ``""``. Cost by tariffs and corrections is not counted here: it is
 computed from these counts and the catalog when a report is asked for.
@@ -37,7 +38,17 @@ TOUCH_DIMENSIONS = (
     "platform",
     *SUBIDS,
 )
-CONVERSION_DIMENSIONS = ("app_id", "campaign_id", "partner_id", "link_code", "platform")
+# A conversion's country is the device's when it converted (the install's for its in-app
+# events); its SubIDs are those of the click it is attributed to.
+CONVERSION_DIMENSIONS = (
+    "app_id",
+    "campaign_id",
+    "partner_id",
+    "link_code",
+    "country",
+    "platform",
+    *SUBIDS,
+)
 LINK_COST_MODELS = {"CPC": "click", "CPM": "impression", "CPI": "install"}
 
 
@@ -225,7 +236,7 @@ class _BothGrains:
 
 
 class ConversionCountsProjection(Projection):
-    name = "conversion_counts"
+    name = "conversion_counts_v2"
     application = "attribution"
     topics = (
         get_topic(Device.InstallAttributed),
@@ -236,7 +247,7 @@ class ConversionCountsProjection(Projection):
 
     def __init__(self, zones: Sequence[str] = ("UTC",)) -> None:
         self.days = _Days(zones)
-        self.name = view_name("conversion_counts", zones)
+        self.name = view_name("conversion_counts_v2", zones)
 
     def apply(self, event: Any, rows: Rows) -> None:
         table = _BothGrains(rows, self.days)
@@ -244,14 +255,15 @@ class ConversionCountsProjection(Projection):
             device = rows.get(f"device/{event.originator_id}") or {}
             a = {**event.attribution, "app_id": device.get("app_id", "")}
             platform = device.get("platform", "")
-            key = self._key(event.event_ts, a, platform, event.type, event.name or "")
+            facts = (device.get("country", ""), device.get("subids", {}))
+            key = self._key(event.event_ts, a, platform, event.type, event.name or "", facts)
             amounts: dict[str, Any] = {"events": 1}
             if event.type == "purchase":
                 install_id = a.get("install_id") or str(event.originator_id)
                 if rows.get(f"paid/{install_id}") is None:
                     rows.put(f"paid/{install_id}", True)
                     amounts["payers"] = 1
-                    first = self._key(event.event_ts, a, platform, "first_payment", "")
+                    first = self._key(event.event_ts, a, platform, "first_payment", "", facts)
                     table.add(first, {"events": 1})
                 if event.revenue is not None and event.currency:
                     key["currency"] = event.currency
@@ -267,11 +279,19 @@ class ConversionCountsProjection(Projection):
         tp = decision.touchpoint
         device = rows.get(f"device/{event.originator_id}") or {}
         platform = (tp.platform if tp else None) or device.get("platform", "")
-        if isinstance(event, Device.InstallAttributed):
-            rows.put(
-                f"device/{event.originator_id}",
-                {"app_id": decision.app_id or event.app_id, "platform": platform or ""},
-            )
+        # A decision that kept the prior attribution keeps that click's SubIDs.
+        kept = decision.method == "kept"
+        subids = device.get("subids", {}) if kept else (tp.subids if tp else {})
+        country = decision.country or (tp.country if tp else None) or ""
+        rows.put(
+            f"device/{event.originator_id}",
+            {
+                "app_id": device.get("app_id") or decision.app_id or event.app_id,
+                "platform": platform or "",
+                "country": country,
+                "subids": {k: v for k, v in subids.items() if k in SUBIDS},
+            },
+        )
         a = decision.attribution
         attribution = {
             "campaign_id": a.campaign_id,
@@ -279,20 +299,32 @@ class ConversionCountsProjection(Projection):
             "link_code": a.link_code,
             "app_id": decision.app_id,
         }
-        table.add(self._key(decision.ts, attribution, platform or "", kind, ""), {"events": 1})
+        facts = (country, subids)
+        key = self._key(decision.ts, attribution, platform or "", kind, "", facts)
+        table.add(key, {"events": 1})
 
     @staticmethod
     def _key(
-        ts: datetime, a: dict[str, Any], platform: str, event: str, name: str
+        ts: datetime,
+        a: dict[str, Any],
+        platform: str,
+        event: str,
+        name: str,
+        facts: tuple[str, dict[str, str]],
     ) -> dict[str, Any]:
-        return {
+        country, subids = facts
+        key = {
             "bucket": bucket_of(ts),
             "app_id": a.get("app_id") or "",
             "campaign_id": a.get("campaign_id") or "",
             "partner_id": a.get("partner_id") or "",
             "link_code": a.get("link_code") or "",
+            "country": country or "",
             "platform": platform,
             "event": event,
             "event_name": name,
             "currency": "",
         }
+        for name_ in SUBIDS:
+            key[name_] = subids.get(name_, "")
+        return key

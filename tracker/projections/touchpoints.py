@@ -57,9 +57,13 @@ def index_rows(
     device: dict[str, str],
     ip: str | None,
     ua: str | None,
+    subids: dict[str, str] | None = None,
+    country: str | None = None,
 ) -> list[tuple[str, Any]]:
-    """The rows one touchpoint adds (also used by the bench to bulk-load)."""
-    value = [link_code, platform, partner_id]
+    """The rows one touchpoint adds (also used by the bench to bulk-load). The click's SubIDs
+    and country follow, when it has any, for the reports of the conversions it wins."""
+    facts = {k: v for k, v in (("subids", subids), ("country", country)) if v}
+    value = [link_code, platform, partner_id, *([facts] if facts else [])]
     stamp = ts_key(ts)
     rows: list[tuple[str, Any]] = [
         (f"{index_prefix(kind, app_id, f'{field}:{v}')}{stamp}/{touchpoint_id}", value)
@@ -70,7 +74,8 @@ def index_rows(
         fp = fingerprint(ip, ua)
         if fp is not None:
             rows.append((f"{index_prefix(kind, app_id, f'fp:{fp}')}{stamp}/{touchpoint_id}", value))
-        rows.append((f"clickid/{touchpoint_id}", [ts, link_code, app_id, platform, partner_id]))
+        clicked = [ts, link_code, app_id, platform, partner_id, *([facts] if facts else [])]
+        rows.append((f"clickid/{touchpoint_id}", clicked))
     return rows
 
 
@@ -100,5 +105,7 @@ class TouchpointProjection(Projection):
             event.device,
             event.ip,
             event.ua,
+            event.subids,
+            getattr(event, "country", None),
         ):
             rows.put(key, value)

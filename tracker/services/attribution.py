@@ -182,6 +182,7 @@ class AttributionService:
             ts=ev.event_ts,
             app_id=ev.app_id,
             platform=platform,
+            country=ev.country,
         )
         if device is None:
             decision = decide(trigger, self._candidates(ev, keys, trigger, None), None, settings)
@@ -280,9 +281,9 @@ class AttributionService:
                 if marks.click_id:
                     found = rows.get(f"clickid/{marks.click_id}")
                     if found is not None:
-                        ts, code, _app, plat, partner = found
+                        ts, code, _app, plat, partner, *facts = found
                         referrer = self._touchpoint(
-                            "click", marks.click_id, ts, code, plat, partner, "referrer"
+                            "click", marks.click_id, ts, code, plat, partner, "referrer", *facts
                         )
                     if referrer is None:
                         unresolved.append(
@@ -334,7 +335,7 @@ class AttributionService:
                 ):
                     stamp, _, tp_id = key[len(prefix) :].partition("/")
                     tp = self._touchpoint(
-                        kind, tp_id, parse_ts_key(stamp), row[0], row[1], row[2], field
+                        kind, tp_id, parse_ts_key(stamp), *row[:3], field, *row[3:]
                     )
                     if tp is not None:
                         found.append(tp)
@@ -349,6 +350,7 @@ class AttributionService:
         platform: str | None,
         partner_id: str | None,
         matched_by: str,
+        facts: dict[str, Any] | None = None,
     ) -> Touchpoint | None:
         link = self._link(code)
         if link is None:
@@ -367,6 +369,8 @@ class AttributionService:
             matched_by="fingerprint" if matched_by == "fp" else matched_by,
             settings=link.attribution_settings,
             deep_link=link.deep_link if link.deferred_deep_link else None,
+            subids=(facts or {}).get("subids", {}),
+            country=(facts or {}).get("country"),
         )
 
     # -- explain and export --------------------------------------------------------------------
