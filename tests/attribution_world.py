@@ -80,6 +80,7 @@ class World:
         params: dict[str, str] | None = None,
         subids: dict[str, str] | None = None,
         country: str | None = None,
+        cost: dict[str, Any] | None = None,
         **device: str,
     ) -> str:
         link = self.tracker.catalog.link(code)
@@ -98,7 +99,7 @@ class World:
             ua=ua,
             device=device,
             subids=subids or {},
-            cost=None,
+            cost=cost,
             params=params or {},
             malformed={},
             s2s=False,

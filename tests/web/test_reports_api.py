@@ -227,3 +227,39 @@ async def test_conversions_by_country_and_subid(client, tracker):
         "": (0, 1, 0),
     }
     assert by_sub1["totals"]["installs"] == 3
+
+
+async def test_a_cpi_link_cost_is_charged_at_each_install_its_click_wins(client, tracker):
+    """mt_cost_model=CPI on a click: its value (times mt_cost_count) is the link cost of the
+    install attributed to it, in the click's currency; a click without an install costs 0."""
+    world = World(tracker)
+    app_id = world.app()
+    code = world.link(app_id)
+    cpi = {"model": "CPI", "value": "0.40", "currency": "EUR", "count": 1}
+    world.touch(code, T, gaid="g1", cost=cpi)
+    world.touch(code, T, gaid="g2", cost={**cpi, "count": 2})
+    world.touch(code, T, gaid="g3", cost=cpi)
+    tracker.attribution.refresh_touchpoints()
+    for i in (1, 2):
+        event = world.sdk(
+            app_id, "install", T + timedelta(hours=1), instance_id=f"i{i}", gaid=f"g{i}"
+        )
+        tracker.attribution.handle(event)
+    await call(
+        client,
+        "PUT",
+        "/api/v1/fx-rates",
+        json={"rows": [{"date": DAY.isoformat(), "currency": "EUR", "rate": "0.80"}]},
+    )
+    tracker.update_views()
+    _, report = await call(
+        client,
+        "GET",
+        f"{Q}&dimensions=day&metrics=clicks,installs,cost_links,campaign_cost,ecpi&app_id={app_id}",
+    )
+    (row,) = report["rows"]
+    # 0.40 + 0.80 EUR at 0.80 EUR per USD
+    assert (row["clicks"], row["installs"]) == (3, 2)
+    assert Decimal(row["cost_links"]) == Decimal("1.50")
+    assert Decimal(row["campaign_cost"]) == Decimal("1.50")
+    assert Decimal(row["ecpi"]) == Decimal("0.75")

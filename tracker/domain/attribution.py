@@ -61,6 +61,7 @@ class Touchpoint(msgspec.Struct, frozen=True, kw_only=True):
     # the click's SubIDs and country, for reports of conversions by SubID
     subids: dict[str, str] = msgspec.field(default_factory=dict)
     country: str | None = None
+    cost: dict[str, str] | None = None  # a CPI click's: {"amount", "currency"} per install
 
 
 class PassedOver(msgspec.Struct, frozen=True, kw_only=True):

@@ -231,6 +231,8 @@ def build_report(
         if row["revenue"] and row["currency"]:
             revenue = convert(row["revenue"], row["currency"], day)
             acc["revenue"] += revenue
+        if row.get("link_cost") and row.get("cost_currency"):
+            acc["cost_links"] += convert(row["link_cost"], row["cost_currency"], day)
         if campaign is None:
             continue
         for tariff in campaign.tariffs:

@@ -50,6 +50,8 @@ CONVERSION_DIMENSIONS = (
     *SUBIDS,
 )
 LINK_COST_MODELS = {"CPC": "click", "CPM": "impression", "CPI": "install"}
+# besides the dimensions: what was converted, the revenue's currency, a CPI cost's currency
+CONVERSION_KEYS = ("event", "event_name", "currency", "cost_currency")
 
 
 def bucket_of(ts: datetime) -> datetime:
@@ -83,12 +85,13 @@ CONVERSION_COUNTS = Table(
     "conversion_counts",
     columns=(
         Column("bucket", "timestamp"),
-        *_text(*CONVERSION_DIMENSIONS, "event", "event_name", "currency"),
+        *_text(*CONVERSION_DIMENSIONS, *CONVERSION_KEYS),
         Column("events", "integer"),
         Column("payers", "integer"),
         Column("revenue", "decimal"),
+        Column("link_cost", "decimal"),
     ),
-    primary_key=("bucket", *CONVERSION_DIMENSIONS, "event", "event_name", "currency"),
+    primary_key=("bucket", *CONVERSION_DIMENSIONS, *CONVERSION_KEYS),
     indexes=(("bucket", "campaign_id"),),
 )
 
@@ -109,12 +112,13 @@ TOUCH_DAYS = Table(
 CONVERSION_DAYS = Table(
     "conversion_days",
     columns=(
-        *_text("zone", "day", "utc_day", *DAY_DIMENSIONS, "event", "event_name", "currency"),
+        *_text("zone", "day", "utc_day", *DAY_DIMENSIONS, *CONVERSION_KEYS),
         Column("events", "integer"),
         Column("payers", "integer"),
         Column("revenue", "decimal"),
+        Column("link_cost", "decimal"),
     ),
-    primary_key=("zone", "day", "utc_day", *DAY_DIMENSIONS, "event", "event_name", "currency"),
+    primary_key=("zone", "day", "utc_day", *DAY_DIMENSIONS, *CONVERSION_KEYS),
 )
 
 
@@ -231,8 +235,7 @@ class _BothGrains:
 
     def add(self, key: dict[str, Any], amounts: dict[str, Any]) -> None:
         self._quarters.add(key, amounts)
-        extra = ("event", "event_name", "currency")
-        self._days.add_many(self._zones.rows(key, amounts, extra))
+        self._days.add_many(self._zones.rows(key, amounts, CONVERSION_KEYS))
 
 
 class ConversionCountsProjection(Projection):
@@ -301,7 +304,11 @@ class ConversionCountsProjection(Projection):
         }
         facts = (country, subids)
         key = self._key(decision.ts, attribution, platform or "", kind, "", facts)
-        table.add(key, {"events": 1})
+        amounts: dict[str, Any] = {"events": 1}
+        if kind in ("install", "reinstall") and not kept and tp is not None and tp.cost:
+            key["cost_currency"] = tp.cost["currency"]
+            amounts["link_cost"] = money(Decimal(tp.cost["amount"]))
+        table.add(key, amounts)
 
     @staticmethod
     def _key(
@@ -324,6 +331,7 @@ class ConversionCountsProjection(Projection):
             "event": event,
             "event_name": name,
             "currency": "",
+            "cost_currency": "",
         }
         for name_ in SUBIDS:
             key[name_] = subids.get(name_, "")

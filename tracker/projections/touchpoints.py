@@ -20,6 +20,7 @@ twice (two catch-ups racing) leaves the same rows.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from eventsourcing.utils import get_topic
@@ -59,10 +60,14 @@ def index_rows(
     ua: str | None,
     subids: dict[str, str] | None = None,
     country: str | None = None,
+    cost: dict[str, Any] | None = None,
 ) -> list[tuple[str, Any]]:
-    """The rows one touchpoint adds (also used by the bench to bulk-load). The click's SubIDs
-    and country follow, when it has any, for the reports of the conversions it wins."""
-    facts = {k: v for k, v in (("subids", subids), ("country", country)) if v}
+    """The rows one touchpoint adds (also used by the bench to bulk-load). The click's SubIDs,
+    country and CPI cost follow, when it has any, for the reports of the conversions it wins."""
+    cpi = None
+    if kind == "click" and cost and cost.get("model") == "CPI":
+        cpi = {"amount": str(Decimal(cost["value"]) * cost["count"]), "currency": cost["currency"]}
+    facts = {k: v for k, v in (("subids", subids), ("country", country), ("cost", cpi)) if v}
     value = [link_code, platform, partner_id, *([facts] if facts else [])]
     stamp = ts_key(ts)
     rows: list[tuple[str, Any]] = [
@@ -107,5 +112,6 @@ class TouchpointProjection(Projection):
             event.ua,
             event.subids,
             getattr(event, "country", None),
+            event.cost,
         ):
             rows.put(key, value)

@@ -371,6 +371,7 @@ class AttributionService:
             deep_link=link.deep_link if link.deferred_deep_link else None,
             subids=(facts or {}).get("subids", {}),
             country=(facts or {}).get("country"),
+            cost=(facts or {}).get("cost"),
         )
 
     # -- explain and export --------------------------------------------------------------------

@@ -19,6 +19,7 @@ from tracker.domain.reports import (
 from tracker.projections.catalog import Catalog
 from tracker.projections.reports import (
     CONVERSION_DIMENSIONS,
+    CONVERSION_KEYS,
     DAY_DIMENSIONS,
     TOUCH_DIMENSIONS,
     ConversionCountsProjection,
@@ -28,8 +29,8 @@ from tracker.stores import ViewStore
 
 QUARTER = timedelta(minutes=15)
 TOUCH_SUMS = ("impressions", "clicks", "link_cost")
-CONVERSION_SUMS = ("events", "payers", "revenue")
-CONVERSION_EXTRA = ("event", "event_name", "currency")
+CONVERSION_SUMS = ("events", "payers", "revenue", "link_cost")
+CONVERSION_EXTRA = CONVERSION_KEYS
 DAY_REPORT_DIMENSIONS = {"day", "app", "campaign", "partner", "traffic_type"}
 
 
