@@ -13,7 +13,7 @@ ratios of sums.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -263,12 +263,15 @@ def build_report(
 
     rows = []
     totals: dict[str, Any] = defaultdict(int)
+    columns = [DIMENSIONS[name] for name in dims]
+    readers = [(name, _metric(name)) for name in query.metrics]
     for key in sorted(sums):
         acc = sums[key]
         for name, value in acc.items():
             totals[name] += value
-        row = {DIMENSIONS[name]: part for name, part in zip(dims, key, strict=True)}
-        row.update(_metrics(acc, query.metrics))
+        row = dict(zip(columns, key, strict=True))
+        for name, read in readers:
+            row[name] = read(acc)
         rows.append(row)
     return {"rows": rows, "totals": _metrics(totals, query.metrics)}
 
@@ -299,37 +302,40 @@ _MICRO = Decimal("0.000001")
 
 def _money(value: Decimal | int) -> str:
     """Exact to the micro unit, at least two places: ``3.00``, ``0.002``."""
-    text = format(Decimal(value).quantize(_MICRO), "f")  # six places
-    cut = len(text)
-    while cut > len(text) - 4 and text[cut - 1] == "0":
-        cut -= 1
-    return text[:cut]
+    if not isinstance(value, Decimal):
+        value = Decimal(value)
+    text = format(value.quantize(_MICRO), "f")  # six places: drop up to four trailing zeros
+    return text[:-4] + text[-4:].rstrip("0")
+
+
+def _campaign_cost(acc: Mapping[str, Any]) -> Decimal | int:
+    get = acc.get
+    return get("cost_tariffs", 0) + get("cost_links", 0) + get("cost_corrections", 0)
+
+
+def _metric(name: str) -> Callable[[Mapping[str, Any]], Any]:
+    """How one metric is read off a row's sums."""
+    if name in COUNT_METRICS or name.startswith("events:"):
+        return lambda acc: int(acc.get(name, 0))
+    if name == "campaign_cost":
+        return lambda acc: _money(_campaign_cost(acc))
+    if name in MONEY_METRICS:
+        return lambda acc: _money(acc.get(name, 0))
+    if name == "ctr":
+        return lambda acc: _ratio(acc.get("clicks", 0), acc.get("impressions", 0))
+    if name == "cr":
+        return lambda acc: _ratio(acc.get("installs", 0), acc.get("clicks", 0))
+    if name == "ecpi":
+        return lambda acc: _ratio(_campaign_cost(acc), acc.get("installs", 0))
+    if name == "roi":
+
+        def roi(acc: Mapping[str, Any]) -> str | None:
+            cost = _campaign_cost(acc)
+            return _ratio(acc.get("revenue", 0) - cost, cost)
+
+        return roi
+    raise ValueError(f"unknown metric {name!r}")
 
 
 def _metrics(acc: Mapping[str, Any], wanted: Sequence[str]) -> dict[str, Any]:
-    cost: Decimal | int | None = None
-
-    def campaign_cost() -> Decimal | int:
-        nonlocal cost
-        if cost is None:
-            get = acc.get
-            cost = get("cost_tariffs", 0) + get("cost_links", 0) + get("cost_corrections", 0)
-        return cost
-
-    out: dict[str, Any] = {}
-    for name in wanted:
-        if name in COUNT_METRICS or name.startswith("events:"):
-            out[name] = int(acc.get(name, 0))
-        elif name == "campaign_cost":
-            out[name] = _money(campaign_cost())
-        elif name in MONEY_METRICS:
-            out[name] = _money(acc.get(name, 0))
-        elif name == "ctr":
-            out[name] = _ratio(acc.get("clicks", 0), acc.get("impressions", 0))
-        elif name == "cr":
-            out[name] = _ratio(acc.get("installs", 0), acc.get("clicks", 0))
-        elif name == "ecpi":
-            out[name] = _ratio(campaign_cost(), acc.get("installs", 0))
-        elif name == "roi":
-            out[name] = _ratio(acc.get("revenue", 0) - campaign_cost(), campaign_cost())
-    return out
+    return {name: _metric(name)(acc) for name in wanted}
