@@ -198,22 +198,33 @@ def build_report(
     def convert(amount: Decimal, currency: str, day: date) -> Decimal:
         return fx.convert(amount, currency, to, day) if amount else Decimal(0)
 
+    # Per campaign, its CPC and CPM tariffs as (per click?, from, to, rate, currency).
+    touch_tariffs = {
+        campaign_id: tuple(
+            (t["model"] == "cpc", t["_starts"], t["_ends"], t["_rate"], t["currency"])
+            for t in c.tariffs
+            if t["model"] in ("cpc", "cpm")
+        )
+        for campaign_id, c in campaigns.items()
+    }
     for row in touches:
         bucket, day = _when(row)
-        campaign = campaigns.get(row["campaign_id"])
+        campaign_id = row["campaign_id"]
+        campaign = campaigns.get(campaign_id)
         acc = sums[key_of(bucket, row, campaign)]
-        acc["impressions"] += row["impressions"]
-        acc["clicks"] += row["clicks"]
+        clicks, impressions = row["clicks"], row["impressions"]
+        acc["impressions"] += impressions
+        acc["clicks"] += clicks
         if row["link_cost"] and row["cost_currency"]:
             cost = row["link_cost"] / 1000 if row["cost_model"] == "CPM" else row["link_cost"]
             acc["cost_links"] += convert(cost, row["cost_currency"], day)
-        if campaign is not None:
-            for tariff in campaign.tariffs:
-                if tariff["model"] in ("cpc", "cpm") and _active(tariff, day):
-                    rate = tariff["_rate"]
-                    count = row["clicks"] if tariff["model"] == "cpc" else row["impressions"]
-                    amount = rate * count if tariff["model"] == "cpc" else rate * count / 1000
-                    acc["cost_tariffs"] += convert(amount, tariff["currency"], day)
+        for per_click, starts, ends, rate, currency in touch_tariffs.get(campaign_id, ()):
+            if starts <= day <= ends:
+                amount = rate * clicks if per_click else rate * impressions / 1000
+                if amount:
+                    acc["cost_tariffs"] += (
+                        amount if currency == to else convert(amount, currency, day)
+                    )
 
     for row in conversions:
         bucket, day = _when(row)
@@ -304,7 +315,9 @@ def _money(value: Decimal | int) -> str:
     """Exact to the micro unit, at least two places: ``3.00``, ``0.002``."""
     if not isinstance(value, Decimal):
         value = Decimal(value)
-    text = format(value.quantize(_MICRO), "f")  # six places: drop up to four trailing zeros
+    # Six places (str of a value quantized to 1e-6 is never in exponent notation), then up
+    # to four trailing zeros dropped.
+    text = str(value.quantize(_MICRO))
     return text[:-4] + text[-4:].rstrip("0")
 
 
