@@ -58,10 +58,11 @@ class Touchpoint(msgspec.Struct, frozen=True, kw_only=True):
     matched_by: str = ""
     settings: AttributionSettings = AttributionSettings()
     deep_link: str | None = None
-    # the click's SubIDs and country, for reports of conversions by SubID
+    # The click's SubIDs, country and CPI cost ({"amount", "currency"} per install), for the
+    # reports of the conversions it wins.
     subids: dict[str, str] = msgspec.field(default_factory=dict)
     country: str | None = None
-    cost: dict[str, str] | None = None  # a CPI click's: {"amount", "currency"} per install
+    cost: dict[str, str] | None = None
 
 
 class PassedOver(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,7 +100,7 @@ class Attribution(msgspec.Struct, frozen=True, kw_only=True):
     deep_link: str | None = None
 
     def answer(self) -> dict[str, str | None]:
-        """The ``attribution`` object of the SDK answer (API.md)."""
+        """The ``attribution`` object of the SDK answer (docs/attribution.md)."""
         return {
             "type": self.type,
             "method": self.method,

@@ -1,4 +1,4 @@
-"""The management API (API.md "Management API")."""
+"""The management API (docs/catalog.md; the contract is /openapi.json, docs/api.md)."""
 
 from __future__ import annotations
 

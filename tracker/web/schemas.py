@@ -312,7 +312,7 @@ class PartnerTokenIn(_TokenIn, tag="partner"):
     partner_id: Annotated[str, Meta(min_length=1)]
 
 
-# A partner token names its partner; the others name none.
+# A partner token names its partner; an admin or viewer token may name one, which is ignored.
 TokenIn = AdminTokenIn | ViewerTokenIn | PartnerTokenIn
 
 
@@ -323,7 +323,7 @@ class EventsQuery(Struct):
 
 
 class RawQuery(Struct):
-    """Filters of every raw export route (API.md "Reports and export")."""
+    """Filters of every raw export route (docs/ingest.md "Raw export")."""
 
     format: Literal["jsonl", "csv"] = "jsonl"
     from_: Bound | None = msgspec.field(default=None, name="from")
