@@ -221,10 +221,7 @@ def build_report(
         for per_click, starts, ends, rate, currency in touch_tariffs.get(campaign_id, ()):
             if starts <= day <= ends:
                 amount = rate * clicks if per_click else rate * impressions / 1000
-                if amount:
-                    acc["cost_tariffs"] += (
-                        amount if currency == to else convert(amount, currency, day)
-                    )
+                acc["cost_tariffs"] += convert(amount, currency, day)
 
     for row in conversions:
         bucket, day = _when(row)
@@ -284,7 +281,7 @@ def build_report(
         for name, read in readers:
             row[name] = read(acc)
         rows.append(row)
-    return {"rows": rows, "totals": _metrics(totals, query.metrics)}
+    return {"rows": rows, "totals": {name: read(totals) for name, read in readers}}
 
 
 def _when(row: Mapping[str, Any]) -> tuple[datetime, date]:
@@ -348,7 +345,3 @@ def _metric(name: str) -> Callable[[Mapping[str, Any]], Any]:
 
         return roi
     raise ValueError(f"unknown metric {name!r}")
-
-
-def _metrics(acc: Mapping[str, Any], wanted: Sequence[str]) -> dict[str, Any]:
-    return {name: _metric(name)(acc) for name in wanted}

@@ -38,17 +38,10 @@ TOUCH_DIMENSIONS = (
     "platform",
     *SUBIDS,
 )
-# A conversion's country is the device's when it converted (the install's for its in-app
-# events); its SubIDs are those of the click it is attributed to.
-CONVERSION_DIMENSIONS = (
-    "app_id",
-    "campaign_id",
-    "partner_id",
-    "link_code",
-    "country",
-    "platform",
-    *SUBIDS,
-)
+# The same dimensions for conversions: a conversion's country is the device's when it
+# converted (the install's for its in-app events); its SubIDs are those of the click it is
+# attributed to.
+CONVERSION_DIMENSIONS = TOUCH_DIMENSIONS
 LINK_COST_MODELS = {"CPC": "click", "CPM": "impression", "CPI": "install"}
 # besides the dimensions: what was converted, the revenue's currency, a CPI cost's currency
 CONVERSION_KEYS = ("event", "event_name", "currency", "cost_currency")

@@ -12,10 +12,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from msgspec import UNSET, Meta, Struct, UnsetType
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType, defstruct
 
 from tracker.domain.attribution import Bucket, DecisionType, Method
+from tracker.domain.catalog.settings import AttributionSettings
 from tracker.domain.catalog.vocabulary import (
+    POSTBACK_EVENTS,
     CampaignStatus,
     CampaignType,
     CpaTarget,
@@ -36,14 +39,15 @@ Timestamp = Annotated[datetime, Meta(tz=True)]
 # apps
 
 
-class AttributionSettingsOut(Struct):
-    """Attribution windows (an app's defaults, frozen onto each link when it is created)."""
-
-    click_window_hours: int
-    view_window_hours: int
-    fingerprint_window_hours: int
-    inactivity_window_days: int
-    reattribute_to_organic: bool
+# The domain's settings, every one always sent.
+AttributionSettingsOut = defstruct(
+    "AttributionSettingsOut",
+    [(f.name, f.type) for f in msgspec.structs.fields(AttributionSettings)],
+    namespace={
+        "__doc__": "Attribution windows (an app's defaults, frozen onto each link when it is "
+        "created)."
+    },
+)
 
 
 class AppOut(Struct):
@@ -70,17 +74,14 @@ class AppsOut(Struct):
 # partners
 
 
-class SendingOut(Struct):
-    """Postback sending modes of one app, by event type; an event not named is not set."""
-
-    install: SendingMode | UnsetType = UNSET
-    reinstall: SendingMode | UnsetType = UNSET
-    reengagement: SendingMode | UnsetType = UNSET
-    registration: SendingMode | UnsetType = UNSET
-    login: SendingMode | UnsetType = UNSET
-    purchase: SendingMode | UnsetType = UNSET
-    first_payment: SendingMode | UnsetType = UNSET
-    custom: SendingMode | UnsetType = UNSET
+SendingOut = defstruct(
+    "SendingOut",
+    [(event, SendingMode | UnsetType, UNSET) for event in POSTBACK_EVENTS],
+    namespace={
+        "__doc__": "Postback sending modes of one app, by event type; an event not named is "
+        "not set."
+    },
+)
 
 
 class PartnerOut(Struct):

@@ -51,16 +51,12 @@ async def _blocking(fn: Callable[..., Any], *args: Any) -> Any:
     return await trio.to_thread.run_sync(partial(fn, *args), limiter=_limiter())
 
 
-class DeviceQuery(msgspec.Struct):
-    """At least one: the SDK's ``instance_id`` or an advertising or vendor id."""
-
-    instance_id: str | None = None
-    gaid: str | None = None
-    idfa: str | None = None
-    android_id: str | None = None
-    oaid: str | None = None
-    idfv: str | None = None
-    app_set_id: str | None = None
+DEVICE_QUERY_FIELDS = ("instance_id", *DEVICE_ID_FIELDS)
+DeviceQuery = msgspec.defstruct(
+    "DeviceQuery",
+    [(name, str | None, None) for name in DEVICE_QUERY_FIELDS],
+    namespace={"__doc__": "At least one: the SDK's instance_id or an advertising or vendor id."},
+)
 
 
 @attribution_api.get("/sdk/v1/attribution")
@@ -68,16 +64,12 @@ class DeviceQuery(msgspec.Struct):
 @validate_querystring(DeviceQuery)
 @may_answer(404)
 @document_response(SdkAttributionOut)
-async def sdk_attribution(query_args: DeviceQuery) -> Response:
+async def sdk_attribution(query_args: Any) -> Response:
     """The current attribution and deferred deep link of the device named by ``instance_id``
     (or another device id: ``gaid``, ``idfa``, ...), with the app's key in ``X-SDK-Key``."""
     app = g.sdk_app
     asked = msgspec.structs.asdict(query_args)
-    device = {
-        field: asked[field]
-        for field in ("instance_id", *DEVICE_ID_FIELDS)
-        if (asked[field] or "").strip()
-    }
+    device = {field: asked[field] for field in DEVICE_QUERY_FIELDS if (asked[field] or "").strip()}
     if not device:
         raise DomainError("instance_id", "name the device: instance_id or an advertising id")
     found = await _blocking(_service().device_attribution, str(app.id), device)

@@ -28,8 +28,8 @@ from tracker.domain.errors import DomainError
 from tracker.domain.rules import check_date_range
 from tracker.web.auth import requires
 from tracker.web.context import tracker
-from tracker.web.openapi import ref
 from tracker.web.responses import json_response
+from tracker.web.schemas import Currency
 
 fx_api = Blueprint("fx_api", __name__, url_prefix="/api/v1")
 
@@ -38,14 +38,6 @@ RATES_PATH = "/api/v1/fx-rates"
 MAX_RATES_BODY_BYTES = 16 * 1024 * 1024
 CSV_COLUMNS = ("date", "currency", "rate")
 
-Currency = Annotated[
-    str,
-    Meta(
-        pattern=r"^[A-Z]{3}$",
-        description="ISO 4217, upper case",
-        extra_json_schema={"$ref": ref("Currency")},
-    ),
-]
 Rate = Annotated[
     str,
     Meta(

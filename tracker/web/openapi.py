@@ -142,10 +142,6 @@ class TrackerOpenAPIProvider(OpenAPIProvider):
                 parameter["description"] = prop.pop("description")
             if name in required:
                 parameter["required"] = True
-            if prop.get("type") == "object":
-                # free names (subids, click parameters): ``subids[sub1]=x``
-                parameter["style"] = "deepObject"
-                parameter["explode"] = True
             parameters.append(parameter)
         return parameters, components
 

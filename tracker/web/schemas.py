@@ -90,7 +90,14 @@ Url = Annotated[str, Meta(min_length=1, max_length=4096, pattern=URL_PATTERN)]
 UrlOrEmpty = Annotated[str, Meta(max_length=4096, pattern=f"^(?![\\s\\S])|{URL_PATTERN}")]
 UtmSources = Annotated[list[Annotated[str, Meta(min_length=1, max_length=200)]], Meta(min_length=1)]
 Money = Annotated[str, Meta(pattern=r"^-?\d+(\.\d+)?$", max_length=40)]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", extra_json_schema={"$ref": ref("Currency")})]
+Currency = Annotated[
+    str,
+    Meta(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217, upper case",
+        extra_json_schema={"$ref": ref("Currency")},
+    ),
+]
 TimeZone = Annotated[
     str, Meta(min_length=1, max_length=64, extra_json_schema={"$ref": ref("TimeZone")})
 ]
