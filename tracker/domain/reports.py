@@ -196,7 +196,11 @@ def build_report(
         return tuple(parts)
 
     def convert(amount: Decimal, currency: str, day: date) -> Decimal:
-        return fx.convert(amount, currency, to, day) if amount else Decimal(0)
+        # Run for every tariff of every counter row: the report's own currency (most rows)
+        # returns before the table is asked.
+        if not amount:
+            return Decimal(0)
+        return amount if currency == to else fx.convert(amount, currency, to, day)
 
     # Per campaign, its CPC and CPM tariffs as (per click?, from, to, rate, currency).
     touch_tariffs = {
