@@ -12,7 +12,7 @@ ratios of sums.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -161,6 +161,88 @@ class _Placer:
         return found
 
 
+class _Sums:
+    """What one report row (or the totals) adds up."""
+
+    __slots__ = (*COUNT_METRICS, "revenue", "cost_tariffs", "cost_links", "cost_corrections")
+    __slots__ += ("events",)
+
+    def __init__(self) -> None:
+        self.impressions = self.clicks = self.installs = self.reinstalls = 0
+        self.reengagements = self.payers = 0
+        self.revenue = self.cost_tariffs = self.cost_links = self.cost_corrections = _ZERO
+        self.events: dict[str, int] = {}
+
+    def add(self, other: _Sums) -> None:
+        self.impressions += other.impressions
+        self.clicks += other.clicks
+        self.installs += other.installs
+        self.reinstalls += other.reinstalls
+        self.reengagements += other.reengagements
+        self.payers += other.payers
+        self.revenue += other.revenue
+        self.cost_tariffs += other.cost_tariffs
+        self.cost_links += other.cost_links
+        self.cost_corrections += other.cost_corrections
+        for name, n in other.events.items():
+            self.events[name] = self.events.get(name, 0) + n
+
+    @property
+    def campaign_cost(self) -> Decimal:
+        return self.cost_tariffs + self.cost_links + self.cost_corrections
+
+
+_ZERO = Decimal(0)
+
+
+class _Keys:
+    """A counter row's report key: its values of the report's dimensions, in their order."""
+
+    def __init__(self, dims: Sequence[str], tz: str) -> None:
+        self._place = _Placer(tz)
+        self._dims = tuple(dims)
+        self._fields = tuple(DIMENSIONS[name] for name in dims)
+        # Whether every dimension is the day, the hour or a value of the row itself.
+        self._plain = not {"traffic_type", "partner"} & set(dims)
+
+    def when(self, row: Mapping[str, Any]) -> tuple[tuple[str, str], date]:
+        """Where a counter row is placed (its local day and hour) and the UTC day its tariffs
+        and rates are taken from. A row holds a 15-minute ``bucket``, or a ``period`` (the
+        start of a local day or hour) with its ``utc_day``, or a ``local_day`` already placed
+        (an ISO date in the report's zone; no hour) with its ``utc_day`` as a date."""
+        if "local_day" in row:
+            return (row["local_day"], ""), row["utc_day"]
+        if "period" in row:
+            return self._place(row["period"]), row["utc_day"].date()
+        return self._place(row["bucket"]), row["bucket"].date()
+
+    def at(self, bucket: datetime) -> tuple[str, str]:
+        return self._place(bucket)
+
+    def __call__(
+        self, placed: tuple[str, str], values: Mapping[str, Any], campaign: CampaignFacts | None
+    ) -> tuple:
+        day, hour = placed
+        get = values.get
+        if self._plain:
+            return tuple(
+                [day if f == "day" else hour if f == "hour" else get(f, "") for f in self._fields]
+            )
+        parts = []
+        for name, field in zip(self._dims, self._fields, strict=True):
+            if name == "day":
+                parts.append(day)
+            elif name == "hour":
+                parts.append(hour)
+            elif name == "traffic_type":
+                parts.append(campaign.traffic_type if campaign else "")
+            elif name == "partner":
+                parts.append(get("partner_id") or (campaign.partner_id if campaign else ""))
+            else:
+                parts.append(get(field, ""))
+        return tuple(parts)
+
+
 def build_report(
     query: ReportQuery,
     *,
@@ -171,129 +253,112 @@ def build_report(
     fx: Converter,
 ) -> dict[str, Any]:
     """``{"rows": [...], "totals": {...}}``; rows in dimension order."""
-    place = _Placer(query.tz)
     to = query.currency
     campaigns = {
         k: msgspec.structs.replace(c, tariffs=_prepared(c.tariffs)) for k, c in campaigns.items()
     }
     dims = query.dimensions
-    sums: dict[tuple, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    key_of = _Keys(dims, query.tz)
+    sums: dict[tuple, _Sums] = {}
 
-    def key_of(bucket: datetime, values: Mapping[str, Any], campaign: CampaignFacts | None):
-        day, hour = place(bucket)
-        parts = []
-        for name in dims:
-            if name == "day":
-                parts.append(day)
-            elif name == "hour":
-                parts.append(hour)
-            elif name == "traffic_type":
-                parts.append(campaign.traffic_type if campaign else "")
-            elif name == "partner":
-                parts.append(values.get("partner_id") or (campaign.partner_id if campaign else ""))
-            else:
-                parts.append(values.get(DIMENSIONS[name], ""))
-        return tuple(parts)
+    def acc_of(key: tuple) -> _Sums:
+        acc = sums.get(key)
+        if acc is None:
+            acc = sums[key] = _Sums()
+        return acc
 
     def convert(amount: Decimal, currency: str, day: date) -> Decimal:
-        # Run for every tariff of every counter row: the report's own currency (most rows)
-        # returns before the table is asked.
-        if not amount:
-            return Decimal(0)
-        return amount if currency == to else fx.convert(amount, currency, to, day)
+        # The report's own currency (most rows) returns before the table is asked.
+        return amount if currency == to or not amount else fx.convert(amount, currency, to, day)
 
-    # Per campaign, its CPC and CPM tariffs as (per click?, from, to, rate, currency).
+    # Per campaign, its CPC and CPM tariffs as (per click?, from, to, rate per unit, currency).
     touch_tariffs = {
         campaign_id: tuple(
-            (t["model"] == "cpc", t["_starts"], t["_ends"], t["_rate"], t["currency"])
+            (
+                t["model"] == "cpc",
+                t["_starts"],
+                t["_ends"],
+                t["_rate"] if t["model"] == "cpc" else t["_rate"].scaleb(-3),
+                t["currency"],
+            )
             for t in c.tariffs
             if t["model"] in ("cpc", "cpm")
         )
         for campaign_id, c in campaigns.items()
     }
     for row in touches:
-        bucket, day = _when(row)
+        placed, day = key_of.when(row)
         campaign_id = row["campaign_id"]
-        campaign = campaigns.get(campaign_id)
-        acc = sums[key_of(bucket, row, campaign)]
+        acc = acc_of(key_of(placed, row, campaigns.get(campaign_id)))
         clicks, impressions = row["clicks"], row["impressions"]
-        acc["impressions"] += impressions
-        acc["clicks"] += clicks
+        acc.impressions += impressions
+        acc.clicks += clicks
         if row["link_cost"] and row["cost_currency"]:
             cost = row["link_cost"] / 1000 if row["cost_model"] == "CPM" else row["link_cost"]
-            acc["cost_links"] += convert(cost, row["cost_currency"], day)
+            acc.cost_links += convert(cost, row["cost_currency"], day)
         for per_click, starts, ends, rate, currency in touch_tariffs.get(campaign_id, ()):
             if starts <= day <= ends:
-                amount = rate * clicks if per_click else rate * impressions / 1000
-                acc["cost_tariffs"] += convert(amount, currency, day)
+                n = clicks if per_click else impressions
+                if n:
+                    acc.cost_tariffs += convert(rate * n, currency, day)
 
     for row in conversions:
-        bucket, day = _when(row)
+        placed, day = key_of.when(row)
         campaign = campaigns.get(row["campaign_id"])
-        acc = sums[key_of(bucket, row, campaign)]
+        acc = acc_of(key_of(placed, row, campaign))
         event, name, n = row["event"], row["event_name"], row["events"]
         if event in ("install", "reinstall", "reengagement"):
-            acc[CPA_EVENTS[event]] += n
-        elif event == "first_payment":
-            pass
-        else:
-            acc[f"events:{name if event == 'custom' and name else event}"] += n
-        acc["payers"] += row["payers"]
-        revenue = Decimal(0)
+            metric = CPA_EVENTS[event]
+            setattr(acc, metric, getattr(acc, metric) + n)
+        elif event != "first_payment":
+            counted = f"events:{name if event == 'custom' and name else event}"
+            acc.events[counted] = acc.events.get(counted, 0) + n
+        acc.payers += row["payers"]
+        revenue = _ZERO
         if row["revenue"] and row["currency"]:
             revenue = convert(row["revenue"], row["currency"], day)
-            acc["revenue"] += revenue
+            acc.revenue += revenue
         if row.get("link_cost") and row.get("cost_currency"):
-            acc["cost_links"] += convert(row["link_cost"], row["cost_currency"], day)
+            acc.cost_links += convert(row["link_cost"], row["cost_currency"], day)
         if campaign is None:
             continue
         for tariff in campaign.tariffs:
             if not _active(tariff, day):
                 continue
             if tariff["model"] == "cpa" and _targets(tariff, event, name):
-                amount = tariff["_rate"] * n
-                acc["cost_tariffs"] += convert(amount, tariff["currency"], day)
+                acc.cost_tariffs += convert(tariff["_rate"] * n, tariff["currency"], day)
             elif tariff["model"] == "revshare" and revenue:
-                acc["cost_tariffs"] += revenue * tariff["_percent"] / 100
+                acc.cost_tariffs += revenue * tariff["_percent"] / 100
 
     lo, hi = query.utc_range()
     for c in corrections:
         start, end, share = correction_quarters(c)
         campaign = campaigns.get(c.campaign_id)
-        values = {"campaign_id": c.campaign_id, "app_id": c.app_id}
         t = max(start, lo)
         t = start + ((t - start) // QUARTER) * QUARTER
         while t < min(end, hi):
             if t >= lo:
-                key = key_of(t, values, campaign)
+                values = {"campaign_id": c.campaign_id, "app_id": c.app_id}
+                key = key_of(key_of.at(t), values, campaign)
                 key = tuple(
                     part if name in CORRECTION_DIMENSIONS else UNASSIGNED
                     for name, part in zip(dims, key, strict=True)
                 )
-                sums[key]["cost_corrections"] += convert(share, c.currency, t.date())
+                acc_of(key).cost_corrections += convert(share, c.currency, t.date())
             t += QUARTER
 
     rows = []
-    totals: dict[str, Any] = defaultdict(int)
+    totals = _Sums()
     columns = [DIMENSIONS[name] for name in dims]
     readers = [(name, _metric(name)) for name in query.metrics]
     for key in sorted(sums):
         acc = sums[key]
-        for name, value in acc.items():
-            totals[name] += value
+        totals.add(acc)
         row = dict(zip(columns, key, strict=True))
         for name, read in readers:
             row[name] = read(acc)
         rows.append(row)
     return {"rows": rows, "totals": {name: read(totals) for name, read in readers}}
-
-
-def _when(row: Mapping[str, Any]) -> tuple[datetime, date]:
-    """Where a counter row is placed, and the UTC day its tariffs and rates are taken from:
-    a 15-minute ``bucket``, or a ``period`` (a local day or hour) with its ``utc_day``."""
-    if "period" in row:
-        return row["period"], row["utc_day"].date()
-    return row["bucket"], row["bucket"].date()
 
 
 def _targets(tariff: Mapping[str, Any], event: str, name: str) -> bool:
@@ -312,40 +377,38 @@ def _ratio(a: Decimal | int, b: Decimal | int) -> str | None:
 _MICRO = Decimal("0.000001")
 
 
-def _money(value: Decimal | int) -> str:
+def _money(value: Decimal) -> str:
     """Exact to the micro unit, at least two places: ``3.00``, ``0.002``."""
-    if not isinstance(value, Decimal):
-        value = Decimal(value)
+    if not value:
+        return "0.00"
     # Six places (str of a value quantized to 1e-6 is never in exponent notation), then up
     # to four trailing zeros dropped.
     text = str(value.quantize(_MICRO))
     return text[:-4] + text[-4:].rstrip("0")
 
 
-def _campaign_cost(acc: Mapping[str, Any]) -> Decimal | int:
-    get = acc.get
-    return get("cost_tariffs", 0) + get("cost_links", 0) + get("cost_corrections", 0)
-
-
-def _metric(name: str) -> Callable[[Mapping[str, Any]], Any]:
+def _metric(name: str) -> Callable[[_Sums], Any]:
     """How one metric is read off a row's sums."""
-    if name in COUNT_METRICS or name.startswith("events:"):
-        return lambda acc: int(acc.get(name, 0))
+    if name.startswith("events:"):
+        return lambda acc: acc.events.get(name, 0)
+    if name in COUNT_METRICS:
+        return operator.attrgetter(name)
     if name == "campaign_cost":
-        return lambda acc: _money(_campaign_cost(acc))
+        return lambda acc: _money(acc.campaign_cost)
     if name in MONEY_METRICS:
-        return lambda acc: _money(acc.get(name, 0))
+        read = operator.attrgetter(name)
+        return lambda acc: _money(read(acc))
     if name == "ctr":
-        return lambda acc: _ratio(acc.get("clicks", 0), acc.get("impressions", 0))
+        return lambda acc: _ratio(acc.clicks, acc.impressions)
     if name == "cr":
-        return lambda acc: _ratio(acc.get("installs", 0), acc.get("clicks", 0))
+        return lambda acc: _ratio(acc.installs, acc.clicks)
     if name == "ecpi":
-        return lambda acc: _ratio(_campaign_cost(acc), acc.get("installs", 0))
+        return lambda acc: _ratio(acc.campaign_cost, acc.installs)
     if name == "roi":
 
-        def roi(acc: Mapping[str, Any]) -> str | None:
-            cost = _campaign_cost(acc)
-            return _ratio(acc.get("revenue", 0) - cost, cost)
+        def roi(acc: _Sums) -> str | None:
+            cost = acc.campaign_cost
+            return _ratio(acc.revenue - cost, cost)
 
         return roi
     raise ValueError(f"unknown metric {name!r}")

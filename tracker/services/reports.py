@@ -5,7 +5,7 @@ builder (``tracker/domain/reports.py``) make the rows. Blocking: run it in a thr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -111,15 +111,13 @@ class ReportService:
         self, query: ReportQuery, where: dict[str, Any], columns: list[str]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """From the day tables: a few rows per day and campaign."""
-        zone = ZoneInfo(query.tz)
         bounds = {
             **{k: v for k, v in where.items() if k != "bucket"},
             "zone": query.tz,
             "day": [(">=", query.start.isoformat()), ("<=", query.end.isoformat())],
         }
         dims = [c for c in columns if c in DAY_DIMENSIONS and c != "campaign_id"]
-        periods: dict[str, datetime] = {}
-        utc_days: dict[str, datetime] = {}
+        utc_days: dict[str, date] = {}
         found = []
         for view_name, table, sums, extra in (
             (self.touches.name, "touch_days", TOUCH_SUMS, ("cost_model", "cost_currency")),
@@ -132,16 +130,10 @@ class ReportService:
                     where=bounds,
                 )
             for row in rows:
-                row["period"] = periods.get(row["day"]) or periods.setdefault(
-                    row["day"],
-                    datetime.combine(
-                        date.fromisoformat(row["day"]), time(), tzinfo=zone
-                    ).astimezone(UTC),
-                )
-                del row["day"]
-                row["utc_day"] = utc_days.get(row["utc_day"]) or utc_days.setdefault(
-                    row["utc_day"],
-                    datetime.combine(date.fromisoformat(row["utc_day"]), time(), tzinfo=UTC),
+                row["local_day"] = row.pop("day")
+                text = row["utc_day"]
+                row["utc_day"] = utc_days.get(text) or utc_days.setdefault(
+                    text, date.fromisoformat(text)
                 )
             found.append(rows)
         return found[0], found[1]

@@ -26,6 +26,8 @@ class Dialect:
     ph: str
     # Column type -> its SQL ({c}: the quoted column name).
     types: Mapping[str, str]
+    # PostgreSQL's SUM of bigints is a numeric (a Decimal in Python); SQLite's an integer.
+    sums_integers_as_numeric: bool = False
 
 
 # SQLite turns an integer sum that overflows into a float; the check refuses it instead, as
@@ -51,6 +53,7 @@ POSTGRES = Dialect(
         "timestamp": "BIGINT",
         "blob": "BYTEA",
     },
+    sums_integers_as_numeric=True,
 )
 
 

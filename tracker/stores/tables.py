@@ -142,7 +142,11 @@ def _decoder(column: Column, codec: MsgpackTranscoder) -> Callable[[Any], Any]:
     if kind == "integer":
         # PostgreSQL sums bigints as numeric.
         return lambda v: None if v is None else int(v)
-    return lambda v: v
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _dump_part(column: Column, value: Any) -> str:
@@ -368,8 +372,9 @@ class TableSql:
         group_by: Sequence[str],
         where: Where | None,
         floors: Mapping[str, tuple[str, int, int]] | None = None,
-    ) -> tuple[str, list[Any], list[str], list[Callable[[Any], Any]]]:
-        """The statement, its parameters, and the result's column names and decoders.
+    ) -> tuple[str, list[Any], list[str], list[tuple[str, Callable[[Any], Any]]]]:
+        """The statement, its parameters, the result's column names, and the decoder of each
+        column whose value needs one.
         ``floors`` groups by a timestamp column floored to steps: alias -> (column, step
         seconds, offset seconds); a step starts where the column plus the offset is a
         multiple of the step (a local day: 86,400 and the zone's UTC offset)."""
@@ -404,7 +409,11 @@ class TableSql:
             floor_decoders.append(self.decoders[name])
         names = list(floors or {}) + names
         condition, params = self.where(where)
-        select = floored + [f'"{c.name}"' for c in groups] + [f'SUM("{c.name}")' for c in summed]
+        select = [
+            *floored,
+            *(f'"{c.name}"' for c in groups),
+            *(f'COALESCE(SUM("{c.name}"), 0)' for c in summed),
+        ]
         sql = f"SELECT {', '.join(select)} FROM {self.q}{condition}"
         keys = len(floored) + len(groups)
         if keys:
@@ -415,12 +424,13 @@ class TableSql:
                 if groups
                 else [str(i + 1) for i in range(len(floored))]
             )
-        decoders = (
-            floor_decoders
-            + [self.decoders[c.name] for c in groups]
-            + [_sum_decoder(c) for c in summed]
-        )
-        return sql, floor_params + params, names, decoders
+        decoders = [
+            *floor_decoders,
+            *(self.decoders[c.name] for c in groups),
+            *(_sum_decoder(c, self.dialect) for c in summed),
+        ]
+        patches = [(n, d) for n, d in zip(names, decoders, strict=True) if d is not _same]
+        return sql, floor_params + params, names, patches
 
     def decode_row(self, values: Sequence[Any]) -> Row:
         return {
@@ -481,22 +491,28 @@ class SqlTableReader:
         where: Where | None = None,
         floors: Mapping[str, tuple[str, int, int]] | None = None,
     ) -> list[Row]:
-        sql, params, names, decoders = self._sql.sum_query(sums, group_by, where, floors)
+        sql, params, names, patches = self._sql.sum_query(sums, group_by, where, floors)
         if self._exists:
             self._c.execute(sql, params)
             rows = self._c.fetchall()
         else:
-            rows = [] if group_by or floors else [(None,) * len(sums)]
-        return [
-            {name: dec(v) for name, dec, v in zip(names, decoders, row, strict=True)}
-            for row in rows
-        ]
+            rows = [] if group_by or floors else [(0,) * len(sums)]
+        # Reports read thousands of these: the columns that need no decoding are taken as
+        # they come.
+        found = [dict(zip(names, row, strict=True)) for row in rows]
+        for name, decode in patches:
+            for row in found:
+                row[name] = decode(row[name])
+        return found
 
 
-def _sum_decoder(column: Column) -> Callable[[Any], Any]:
+_ZERO_UNITS = Decimal(f"0e-{DECIMAL_PLACES}")
+
+
+def _sum_decoder(column: Column, dialect: Dialect) -> Callable[[Any], Any]:
     if column.type == "decimal":
-        return lambda v: Decimal(f"{int(v or 0)}e-{DECIMAL_PLACES}")
-    return lambda v: int(v or 0)
+        return lambda v: Decimal(int(v)).scaleb(-DECIMAL_PLACES) if v else _ZERO_UNITS
+    return int if dialect.sums_integers_as_numeric else _same
 
 
 class SqlTableWriter(SqlTableReader):
