@@ -7,13 +7,16 @@ Tuples come back as lists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
 from eventsourcing.persistence import Transcoder
+
+T = TypeVar("T")
 
 _EXT_UUID = 1
 _EXT_DECIMAL = 2
@@ -62,6 +65,11 @@ class MsgpackTranscoder(Transcoder):
 
     def decode(self, data: bytes) -> Any:
         return self._decoder.decode(data)
+
+    def decoder_of(self, kind: type[T]) -> Callable[[bytes], T]:
+        """Decode what ``encode`` made of an object into ``kind``, a msgspec Struct naming some
+        of its fields (the others are skipped)."""
+        return msgspec.msgpack.Decoder(kind, ext_hook=_ext_hook).decode
 
 
 def ext_decimal(value: Decimal) -> msgspec.msgpack.Ext:

@@ -7,7 +7,7 @@ import uuid
 from eventsourcing.persistence import StoredEvent
 
 from tracker.bootstrap import Tracker
-from tracker.ingest.store import insert_stored_events, stored_originator_ids
+from tracker.ingest.store import insert_stored_events, select_states, stored_originator_ids
 
 TOPIC = "tracker.domain.ingest:ClickRecorded"
 
@@ -34,3 +34,23 @@ def test_stored_ids_are_found_in_one_query_whatever_their_number(tracker: Tracke
     assert stored_originator_ids(app, asked) == {e.originator_id for e in stored[::7]}
     assert stored_originator_ids(app, unknown) == set()
     assert stored_originator_ids(app, []) == set()
+
+
+def test_select_states_reads_the_rows_select_notifications_reads(tracker: Tracker) -> None:
+    app = tracker.stores.ingest
+    other = "tracker.domain.ingest:ImpressionRecorded"
+    batch = [StoredEvent(uuid.uuid4(), 1, TOPIC if i % 3 else other, bytes([i])) for i in range(12)]
+    insert_stored_events(app, batch)
+    ids = [n.id for n in app.recorder.select_notifications(start=1, limit=100)]
+    for start, limit, stop, topics in [
+        (ids[0], 100, None, [TOPIC, other]),
+        (ids[2], 4, None, [TOPIC]),
+        (ids[1], 100, ids[8], [other]),
+    ]:
+        expected = app.recorder.select_notifications(
+            start=start, limit=limit, stop=stop, topics=topics
+        )
+        assert select_states(app, start=start, limit=limit, stop=stop, topics=topics) == [
+            (n.id, n.topic, n.state) for n in expected
+        ]
+        assert expected

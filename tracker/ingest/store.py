@@ -4,7 +4,8 @@ finding which of many event ids are stored already. Same tables, same rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -56,3 +57,32 @@ def stored_originator_ids(app: Application, ids: Iterable[UUID]) -> set[UUID]:
             cursor.execute(statement, (wanted,))
             return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
     return {i for i in wanted if recorder.select_events(i, limit=1)}
+
+
+def select_states(
+    app: Application, *, start: int, limit: int, stop: int | None, topics: Sequence[str]
+) -> list[tuple[int, str, bytes]]:
+    """(notification id, topic, stored state) of up to ``limit`` events of ``topics`` from
+    ``start`` (up to ``stop``), in order: ``select_notifications`` without the originator ids
+    and the objects a rebuild of millions of events does not need. Same rows."""
+    recorder = app.recorder
+    if type(recorder) is not SQLiteApplicationRecorder:
+        return [
+            (n.id, n.topic, n.state)
+            for n in recorder.select_notifications(
+                start=start, limit=limit, stop=stop, topics=list(topics)
+            )
+        ]
+    params: list[Any] = [start]
+    statement = f"SELECT rowid, topic, state FROM {recorder.events_table_name} WHERE rowid>=?"
+    if stop is not None:
+        statement += " AND rowid<=?"
+        params.append(stop)
+    if topics:
+        statement += f" AND topic IN ({','.join('?' * len(topics))})"
+        params += topics
+    statement += " ORDER BY rowid LIMIT ?"
+    params.append(limit)
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(statement, params)
+        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]

@@ -11,13 +11,16 @@ computed from these counts and the catalog when a report is asked for.
 
 from __future__ import annotations
 
+import operator
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import msgspec
 from eventsourcing.utils import get_topic
 
 from tracker.domain.attribution import Decision
@@ -102,6 +105,10 @@ TOUCH_DAYS = Table(
     ),
     primary_key=("zone", "day", "utc_day", *DAY_DIMENSIONS, "cost_model", "cost_currency"),
 )
+TOUCH_KEY = TOUCH_COUNTS.primary_key
+TOUCH_DAY_KEY = TOUCH_DAYS.primary_key
+# the day cell's values after its zone, day and UTC day, read off a quarter-hour cell's key
+_day_part = operator.itemgetter(*(TOUCH_KEY.index(name) for name in TOUCH_DAY_KEY[3:]))
 CONVERSION_DAYS = Table(
     "conversion_days",
     columns=(
@@ -113,23 +120,6 @@ CONVERSION_DAYS = Table(
     ),
     primary_key=("zone", "day", "utc_day", *DAY_DIMENSIONS, *CONVERSION_KEYS),
 )
-
-
-def _summed(
-    items: Iterable[tuple[dict[str, Any], dict[str, Any]]],
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Cells with the same key added up first: touches of one page mostly share their cells."""
-    cells: dict[tuple, tuple[dict[str, Any], dict[str, Any]]] = {}
-    for key, amounts in items:
-        k = tuple(key.values())
-        found = cells.get(k)
-        if found is None:
-            cells[k] = (key, dict(amounts))
-        else:
-            total = found[1]
-            for name, value in amounts.items():
-                total[name] = total.get(name, 0) + value
-    return list(cells.values())
 
 
 def view_name(base: str, zones: Sequence[str]) -> str:
@@ -168,54 +158,121 @@ class _Days:
         ]
 
 
+class TouchFacts(msgspec.Struct, frozen=True):
+    """What the counters read of a ``ClickRecorded`` or an ``ImpressionRecorded``."""
+
+    click: ClassVar[bool]
+    timestamp: datetime
+    link_code: str
+    campaign_id: str | None = None
+    partner_id: str | None = None
+    app_id: str | None = None
+    platform: str | None = None
+    subids: dict[str, str] = {}
+    cost: dict[str, Any] | None = None
+    country: str | None = None
+
+
+class ClickFacts(TouchFacts, frozen=True):
+    click = True
+
+
+class ImpressionFacts(TouchFacts, frozen=True):
+    click = False
+
+
 class TouchCountsProjection(Projection):
     name = "touch_counts"
     application = "ingest"
     topics = (get_topic(ClickRecorded), get_topic(ImpressionRecorded))
+    facts = MappingProxyType(
+        {get_topic(ClickRecorded): ClickFacts, get_topic(ImpressionRecorded): ImpressionFacts}
+    )
     tables = (TOUCH_COUNTS, TOUCH_DAYS)
 
     def __init__(self, zones: Sequence[str] = ("UTC",)) -> None:
         self.days = _Days(zones)
         self.name = view_name("touch_counts", zones)
+        self._buckets: dict[int, datetime] = {}
 
     def apply(self, event: Any, rows: Rows) -> None:
         self.apply_all([event], rows)
 
     def apply_all(self, events: Sequence[Any], rows: Rows) -> None:
-        # Many touches share a bucket and dimensions: one statement per cell, not per event.
-        counted = _summed(self._counted(e) for e in events)
-        rows.table("touch_counts").add_many(counted)
-        extra = ("cost_model", "cost_currency")
+        # Touches of one page mostly share their cells: summed here first (as tuples; a
+        # rebuild makes millions), one statement per cell.
+        cells: dict[tuple, list[Any]] = {}
+        for event in events:
+            key, cost = self._cell(event)
+            found = cells.get(key)
+            if found is None:
+                found = cells[key] = [0, 0, None]  # impressions, clicks, link cost
+            found[event.click] += 1
+            if cost is not None:
+                found[2] = cost if found[2] is None else found[2] + cost
+        quarters = []
+        days: dict[tuple, list[Any]] = {}
+        for key, (impressions, clicks, cost) in cells.items():
+            amounts: dict[str, Any] = {"impressions": impressions, "clicks": clicks}
+            if cost is not None:
+                amounts["link_cost"] = cost
+            quarters.append((dict(zip(TOUCH_KEY, key, strict=True)), amounts))
+            rest = _day_part(key)
+            for zone_day in self.days.of(key[0]):
+                day_key = zone_day + rest
+                found = days.get(day_key)
+                if found is None:
+                    days[day_key] = [impressions, clicks, cost]
+                else:
+                    found[0] += impressions
+                    found[1] += clicks
+                    if cost is not None:
+                        found[2] = cost if found[2] is None else found[2] + cost
+        rows.table("touch_counts").add_many(quarters)
         rows.table("touch_days").add_many(
-            _summed(
-                item for key, amounts in counted for item in self.days.rows(key, amounts, extra)
+            (
+                dict(zip(TOUCH_DAY_KEY, key, strict=True)),
+                {"impressions": impressions, "clicks": clicks}
+                if cost is None
+                else {"impressions": impressions, "clicks": clicks, "link_cost": cost},
             )
+            for key, (impressions, clicks, cost) in days.items()
         )
 
-    @staticmethod
-    def _counted(event: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        click = isinstance(event, ClickRecorded)
-        key: dict[str, Any] = {
-            "bucket": bucket_of(event.timestamp),
-            "app_id": event.app_id or "",
-            "campaign_id": event.campaign_id or "",
-            "partner_id": event.partner_id or "",
-            "link_code": event.link_code,
-            "country": getattr(event, "country", None) or "",
-            "platform": event.platform or "",
-            "cost_model": "",
-            "cost_currency": "",
-        }
-        for name in SUBIDS:
-            key[name] = event.subids.get(name, "")
-        amounts: dict[str, Any] = {"clicks": int(click), "impressions": int(not click)}
+    def _cell(self, event: TouchFacts) -> tuple[tuple, Decimal | None]:
+        """The event's quarter-hour cell (its ``TOUCH_KEY`` values) and its link cost."""
         cost = event.cost
-        if cost and LINK_COST_MODELS.get(cost["model"]) == ("click" if click else "impression"):
+        model = currency = ""
+        amount = None
+        if cost and LINK_COST_MODELS.get(cost["model"]) == (
+            "click" if event.click else "impression"
+        ):
             # CPM sums stay per thousand here (divided when reported), so no digit is lost.
-            key["cost_model"] = cost["model"]
-            key["cost_currency"] = cost["currency"]
-            amounts["link_cost"] = money(Decimal(cost["value"]) * cost["count"])
-        return key, amounts
+            model, currency = cost["model"], cost["currency"]
+            amount = money(Decimal(cost["value"]) * cost["count"])
+        subids = event.subids
+        key = (
+            self._bucket(event.timestamp),
+            event.app_id or "",
+            event.campaign_id or "",
+            event.partner_id or "",
+            event.link_code,
+            event.country or "",
+            event.platform or "",
+            *(subids.get(name, "") for name in SUBIDS),
+            model,
+            currency,
+        )
+        return key, amount
+
+    def _bucket(self, ts: datetime) -> datetime:
+        quarter = int(ts.timestamp()) // BUCKET_SECONDS
+        found = self._buckets.get(quarter)
+        if found is None:
+            if len(self._buckets) > 100_000:
+                self._buckets.clear()
+            found = self._buckets[quarter] = bucket_of(ts)
+        return found
 
 
 class _BothGrains:

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 from eventsourcing.application import Application
 from eventsourcing.utils import get_topic, resolve_topic
 
+from tracker.codec import MsgpackTranscoder
+from tracker.ingest.store import select_states
 from tracker.projections.base import Projection, Rows
 from tracker.projections.tables import Table, TableReader
 
@@ -87,6 +89,52 @@ class ReadOnlyRows:
         return self._tables(name)
 
 
+Read = Callable[[int, int, int | None], list[tuple[int, Any]]]
+
+
+def _events_reader(app: Application, projection: Projection) -> Read:
+    def read(start: int, limit: int, stop: int | None) -> list[tuple[int, Any]]:
+        notifications = app.recorder.select_notifications(
+            start=start, limit=limit, stop=stop, topics=projection.topics
+        )
+        return [(n.id, app.mapper.to_domain_event(n)) for n in notifications]
+
+    return read
+
+
+def _facts_reader(app: Application, projection: Projection) -> Read:
+    """(notification id, facts) of the projection's events: the stored states decoded into its
+    fact structs, or, where the store's states are not plain msgpack of this codec, the domain
+    events copied into them."""
+    kinds = projection.facts
+    if set(kinds) != set(projection.topics):
+        raise ValueError(f"projection {projection.name!r}: facts for other topics than its own")
+    mapper = app.mapper
+    if isinstance(mapper.transcoder, MsgpackTranscoder) and not (
+        mapper.cipher or mapper.compressor
+    ):
+        decoders = {topic: mapper.transcoder.decoder_of(kind) for topic, kind in kinds.items()}
+        topics = list(projection.topics)
+
+        def read(start: int, limit: int, stop: int | None) -> list[tuple[int, Any]]:
+            states = select_states(app, start=start, limit=limit, stop=stop, topics=topics)
+            return [(id_, decoders[topic](state)) for id_, topic, state in states]
+
+        return read
+    events = _events_reader(app, projection)
+    fields = {topic: kind.__struct_fields__ for topic, kind in kinds.items()}
+
+    def copied(start: int, limit: int, stop: int | None) -> list[tuple[int, Any]]:
+        found = []
+        for id_, event in events(start, limit, stop):
+            topic = get_topic(type(event))
+            facts = {name: getattr(event, name) for name in fields[topic]}
+            found.append((id_, kinds[topic](**facts)))
+        return found
+
+    return copied
+
+
 def plain(value: Any) -> Any:
     """A value as stored: objects (aggregates) become their attribute dicts."""
     if hasattr(value, "__dict__") and not isinstance(value, type):
@@ -120,19 +168,16 @@ def catch_up(
     if projection.tables:
         store.declare(projection.name, projection.tables)
     position = store.position(projection.name)
+    read = _facts_reader(app, projection) if projection.facts else _events_reader(app, projection)
     while stop is None or position < stop:
-        notifications = app.recorder.select_notifications(
-            start=position + 1, limit=batch, stop=stop, topics=projection.topics
-        )
-        if not notifications:
+        found = read(position + 1, batch, stop)
+        if not found:
             break
         with store.transaction(projection.name) as rows:
             # Another catch-up (a thread, a process) may have applied some of these already.
-            events = [
-                app.mapper.to_domain_event(n) for n in notifications if n.id > rows.start_position
-            ]
+            events = [event for id_, event in found if id_ > rows.start_position]
             projection.apply_all(events, rows)
-            position = max(rows.start_position, notifications[-1].id)
+            position = max(rows.start_position, found[-1][0])
             rows.track(position)
         if progress is not None:
             progress(position)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -203,7 +204,7 @@ class TableSql:
         self.decode = list(self.decoders.values())
         self.numeric = [c.name for c in table.columns if c.type in NUMERIC_TYPES]
         self._pk_names = set(table.primary_key)
-        self._amount_columns: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._add_plans: dict[tuple[str, ...], AddPlan] = {}
         ph = dialect.ph
         cols = ", ".join(f'"{c.name}"' for c in table.columns)
         values = ", ".join(ph for _ in table.columns)
@@ -215,7 +216,6 @@ class TableSql:
         rest = [c.name for c in table.columns if c.name not in table.primary_key]
         replace = ", ".join(f'"{c}" = excluded."{c}"' for c in rest)
         self.upsert_sql = self.insert_sql + (f" DO UPDATE SET {replace}" if rest else " DO NOTHING")
-        self._add_sql: dict[tuple[str, ...], str] = {}
 
     def ddl(self) -> list[str]:
         t = self.table
@@ -312,25 +312,13 @@ class TableSql:
             parts.append(f'"{column.name}" {"DESC" if descending else "ASC"}{nulls}')
         return ", ".join(parts)
 
-    def add_sql(self, amounts: tuple[str, ...]) -> str:
-        sql = self._add_sql.get(amounts)
-        if sql is None:
-            increments = ", ".join(
-                f'"{c}" = COALESCE({self.q}."{c}", 0) + excluded."{c}"' for c in amounts
-            )
-            sql = self.insert_sql + (f" DO UPDATE SET {increments}" if amounts else " DO NOTHING")
-            self._add_sql[amounts] = sql
-        return sql
-
-    def add_params(
-        self, key: Mapping[str, Any], amounts: Mapping[str, Any]
-    ) -> tuple[tuple[str, ...], list[Any]]:
-        """The amounts' columns (in declaration order) and the encoded row ``add`` inserts."""
+    def add_plan(self, key: Mapping[str, Any], amounts: Mapping[str, Any]) -> AddPlan:
+        """How ``add`` encodes and writes rows with this key's columns and these amounts."""
         if key.keys() != self._pk_names:
             self.key_params(key)  # raises, naming the key's columns
         names = tuple(amounts)
-        columns = self._amount_columns.get(names)
-        if columns is None:
+        plan = self._add_plans.get(names)
+        if plan is None:
             for name in amounts:
                 column = self.columns.get(name)
                 if column is None or column.type not in NUMERIC_TYPES or name in key:
@@ -338,20 +326,8 @@ class TableSql:
                         f"table {self.table.name!r}: add() adds to numeric non-key columns "
                         f"{tuple(n for n in self.numeric if n not in key)}, not {name!r}"
                     )
-            columns = self._amount_columns[names] = tuple(n for n in self.columns if n in amounts)
-        # One pass in declaration order: this runs once per cell of every projected page.
-        params = []
-        append = params.append
-        for name, encode in self.encode.items():
-            if name in key:
-                append(encode(key[name]))
-            elif name in amounts:
-                append(encode(amounts[name]))
-            elif name in self.numeric:
-                append(0)
-            else:
-                append(encode(None))
-        return columns, params
+            plan = self._add_plans[names] = AddPlan(self, frozenset(amounts))
+        return plan
 
     def select_query(
         self, where: Where | None, order_by: Sequence[str], limit: int | None
@@ -449,6 +425,78 @@ class TableSql:
         return out
 
 
+_KEY, _AMOUNT, _ZERO, _NULL = range(4)
+
+
+class AddPlan:
+    """The encoding and the statement of ``add`` for one set of amount columns. A projection
+    adds thousands of cells per page, so the key's text columns (most of a counter's key) are
+    taken as they come and checked at once, and the statement lists them first."""
+
+    def __init__(self, sql: TableSql, amounts: frozenset[str]) -> None:
+        table = sql.table
+        self.amounts = tuple(name for name in sql.columns if name in amounts)
+        self._texts = tuple(n for n in table.primary_key if sql.columns[n].type == "text")
+        self._text_encoders = [sql.encode[n] for n in self._texts]
+        self._rest = []
+        for column in table.columns:
+            name = column.name
+            if name in self._texts:
+                continue
+            if name in sql._pk_names:
+                source = _KEY
+            elif name in amounts:
+                source = _AMOUNT
+            else:
+                source = _ZERO if column.type in NUMERIC_TYPES else _NULL
+            self._rest.append((name, sql.encode[name], source))
+        order = [*self._texts, *(name for name, _, _ in self._rest)]
+        at = {name: i for i, name in enumerate(order)}
+        self.key_of = _tuple_getter([at[name] for name in table.primary_key])
+        self.amount_at = [(at[name], sql.columns[name]) for name in self.amounts]
+        ph = sql.dialect.ph
+        increments = ", ".join(
+            f'"{c}" = COALESCE({sql.q}."{c}", 0) + excluded."{c}"' for c in self.amounts
+        )
+        pk = ", ".join(f'"{k}"' for k in table.primary_key)
+        columns = ", ".join(f'"{name}"' for name in order)
+        self.statement = (
+            f"INSERT INTO {sql.q} ({columns}) "
+            f"VALUES ({', '.join(ph for _ in order)}) ON CONFLICT ({pk})"
+            + (f" DO UPDATE SET {increments}" if self.amounts else " DO NOTHING")
+        )
+        self._get_texts = _tuple_getter(self._texts)
+
+    def params(self, key: Mapping[str, Any], amounts: Mapping[str, Any]) -> list[Any]:
+        texts = self._get_texts(key)
+        try:
+            plain = "\x00" not in "".join(texts)
+        except TypeError:  # a value that is not text
+            plain = False
+        if plain:
+            params = list(texts)
+        else:
+            params = [encode(v) for encode, v in zip(self._text_encoders, texts, strict=True)]
+        for name, encode, source in self._rest:
+            if source == _KEY:
+                params.append(encode(key[name]))
+            elif source == _AMOUNT:
+                params.append(encode(amounts[name]))
+            else:
+                params.append(0 if source == _ZERO else encode(None))
+        return params
+
+
+def _tuple_getter(items: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """``operator.itemgetter`` that gives a tuple whatever the number of items."""
+    if not items:
+        return lambda _: ()
+    if len(items) == 1:
+        (item,) = items
+        return lambda obj: (obj[item],)
+    return operator.itemgetter(*items)
+
+
 # -- table handles -----------------------------------------------------------------------------
 
 
@@ -526,27 +574,28 @@ class SqlTableWriter(SqlTableReader):
         self._c.execute(self._sql.upsert_sql, self._sql.row_params(row))
 
     def add(self, key: Mapping[str, Any], amounts: Mapping[str, Any]) -> None:
-        columns, params = self._sql.add_params(key, amounts)
-        self._c.execute(self._sql.add_sql(columns), params)
+        plan = self._sql.add_plan(key, amounts)
+        self._c.execute(plan.statement, plan.params(key, amounts))
 
     def add_many(self, items: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> None:
         s = self._sql
-        positions = {name: i for i, name in enumerate(s.columns)}
-        # columns -> encoded key -> encoded row: the same key's amounts are summed here.
-        batches: dict[tuple[str, ...], dict[tuple[Any, ...], list[Any]]] = {}
+        # plan -> encoded key -> encoded row: the same key's amounts are summed here.
+        batches: dict[AddPlan, dict[Any, list[Any]]] = {}
         for key, amounts in items:
-            columns, params = s.add_params(key, amounts)
-            k = tuple(params[positions[name]] for name in s.table.primary_key)
-            batch = batches.setdefault(columns, {})
+            plan = s.add_plan(key, amounts)
+            params = plan.params(key, amounts)
+            batch = batches.get(plan)
+            if batch is None:
+                batch = batches[plan] = {}
+            k = plan.key_of(params)
             seen = batch.get(k)
             if seen is None:
                 batch[k] = params
             else:
-                for name in columns:
-                    i = positions[name]
-                    seen[i] = _in_int64(s.columns[name], seen[i] + params[i])
-        for columns, rows in batches.items():
-            self._c.executemany(s.add_sql(columns), list(rows.values()))
+                for i, column in plan.amount_at:
+                    seen[i] = _in_int64(column, seen[i] + params[i])
+        for plan, rows in batches.items():
+            self._c.executemany(plan.statement, list(rows.values()))
 
     def update(self, where: Where, values: Mapping[str, Any]) -> int:
         s = self._sql
