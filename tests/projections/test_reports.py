@@ -95,3 +95,32 @@ def test_touches_reach_the_counters_as_facts_and_are_counted(tmp_path, cipher) -
         (d["day"], d["cost_model"], d["impressions"], d["clicks"], d["link_cost"]) for d in days
     ] == [("2026-11-01", "", 3, 0, Decimal(0)), ("2026-11-01", "CPC", 0, 2, Decimal("0.50"))]
     app.close()
+
+
+def test_each_dimension_lands_in_its_own_column(tmp_path) -> None:
+    app = _app(tmp_path, cipher=False)
+    subids = {f"sub{i}": f"v{i}" for i in range(1, 6)}
+    cpm = {"model": "CPM", "value": Decimal("2.5"), "currency": "USD", "count": 1}
+    event = _touch(ImpressionRecorded, 0, subids=subids, partner_id="p-1", cost=cpm)
+    app.recorder.insert_events([app.mapper.to_stored_event(event)])
+    views = MemoryViewStore()
+    projection = TouchCountsProjection()
+    catch_up(app, projection, views)
+    with views.read(projection.name) as view:
+        (row,) = view.table("touch_counts").select()
+    assert row == {
+        "bucket": datetime(2026, 11, 1, 12, 0, tzinfo=UTC),
+        "app_id": "app-1",
+        "campaign_id": "camp-1",
+        "partner_id": "p-1",
+        "link_code": "a12345",
+        "country": "DE",
+        "platform": "android",
+        **subids,
+        "cost_model": "CPM",
+        "cost_currency": "USD",
+        "impressions": 1,
+        "clicks": 0,
+        "link_cost": Decimal("2.5"),
+    }
+    app.close()

@@ -250,7 +250,7 @@ class TouchCountsProjection(Projection):
             # CPM sums stay per thousand here (divided when reported), so no digit is lost.
             model, currency = cost["model"], cost["currency"]
             amount = money(Decimal(cost["value"]) * cost["count"])
-        subids = event.subids
+        sub = event.subids.get
         key = (
             self._bucket(event.timestamp),
             event.app_id or "",
@@ -259,7 +259,11 @@ class TouchCountsProjection(Projection):
             event.link_code,
             event.country or "",
             event.platform or "",
-            *(subids.get(name, "") for name in SUBIDS),
+            sub("sub1", ""),
+            sub("sub2", ""),
+            sub("sub3", ""),
+            sub("sub4", ""),
+            sub("sub5", ""),
             model,
             currency,
         )
