@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -101,6 +102,16 @@ async def test_viewers_read_the_history_partners_do_not(client: Any) -> None:
         _, page = await call(client, "GET", "/api/v1/events", token=viewer, expect=200)
         assert page["events"]
         await error(client, "GET", "/api/v1/events", 403, token=scoped)
+
+
+async def test_the_history_hides_token_hashes(client: Any) -> None:
+    with trio.fail_after(10):
+        viewer = await create_token(client, "viewer")
+        _, page = await call(client, "GET", "/api/v1/events", token=viewer, expect=200)
+        issued = [e for e in page["events"] if e["type"] == "ApiToken.Issued"][-1]
+        assert issued["data"]["token_hash"] == "<hidden>"
+        assert issued["data"]["role"] == "viewer"
+        assert hashlib.sha256(viewer.encode()).hexdigest() not in str(page)
 
 
 async def test_ingest_events_read_back_through_the_history(client: Any) -> None:

@@ -39,3 +39,7 @@ class ApiToken(Aggregate):
     @event("Revoked")
     def revoke(self) -> None:
         self.revoked = True
+
+
+# Shown as <hidden> by the event history (GET /api/v1/events): a viewer reads the history.
+ApiToken.Issued.hidden_fields = ("token_hash",)  # type: ignore[attr-defined]
