@@ -149,9 +149,14 @@ async def test_deliveries_are_listed_filtered_scoped_and_exported(tracker, clock
     )
     lines = [json.loads(line) for line in (await r.get_data(as_text=True)).splitlines()]
     assert [(x["attempt"], x["verdict"]) for x in lines] == [(1, "retry"), (2, "delivered")]
+    # Times as in every other export and answer: UTC with Z.
+    _, listed = await call(client, "GET", "/api/v1/deliveries", expect=200)
+    assert sorted(x["at"] for x in lines) == sorted(d["at"] for d in listed["deliveries"])
+    assert all(x["at"].endswith("Z") for x in lines)
     r = await client.get(
         "/api/v1/raw/deliveries?format=csv&from=2000-01-01",
         headers={"Authorization": "Bearer test-admin-token"},
     )
     table = list(csv.DictReader(io.StringIO(await r.get_data(as_text=True))))
     assert [row["status"] for row in table] == ["500", "200"]
+    assert [row["at"] for row in table] == [x["at"] for x in lines]

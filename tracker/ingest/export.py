@@ -29,7 +29,8 @@ KINDS = {"clicks": CLICK_TOPIC, "impressions": IMPRESSION_TOPIC, "events": SDK_T
 _json = msgspec.json.Encoder()
 
 
-def _rfc3339(ts: datetime) -> str:
+def rfc3339(ts: datetime) -> str:
+    """A time as every export writes it: UTC, ``Z``."""
     return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -90,7 +91,7 @@ def touch_record(event: TouchpointRecorded) -> dict[str, Any]:
         ("click_id" if isinstance(event, ClickRecorded) else "impression_id"): str(
             event.originator_id
         ),
-        "ts": _rfc3339(event.timestamp),
+        "ts": rfc3339(event.timestamp),
         "link_code": event.link_code,
         "campaign_id": event.campaign_id,
         "partner_id": event.partner_id,
@@ -118,8 +119,8 @@ def event_record(event: SdkEventReceived) -> dict[str, Any]:
         "app_id": event.app_id,
         "type": event.type,
         "name": event.name,
-        "ts": _rfc3339(event.event_ts),
-        "received_ts": _rfc3339(event.timestamp),
+        "ts": rfc3339(event.event_ts),
+        "received_ts": rfc3339(event.timestamp),
         "device": event.device,
         "ip": event.ip,
         "ua": event.ua,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -15,7 +15,13 @@ from quart_schema import document_response, validate_querystring
 from tracker.domain.attribution import span
 from tracker.domain.errors import DomainError, NotFound
 from tracker.domain.ingest import DEVICE_ID_FIELDS
-from tracker.ingest.export import CSV_CONTENT_TYPE, JSONL_CONTENT_TYPE, csv_lines, parse_bound
+from tracker.ingest.export import (
+    CSV_CONTENT_TYPE,
+    JSONL_CONTENT_TYPE,
+    csv_lines,
+    parse_bound,
+    rfc3339,
+)
 from tracker.projections.installs import ATTRIBUTION_FIELDS, INSTALL_FIELDS
 from tracker.projections.touchpoints import ts_key
 from tracker.services.attribution import AttributionService
@@ -125,9 +131,7 @@ def summary(record: dict[str, Any]) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return value
+    return rfc3339(value) if isinstance(value, datetime) else value
 
 
 def _csv_cell(value: Any) -> Any:

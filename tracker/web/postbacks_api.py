@@ -17,7 +17,13 @@ from quart_schema import document_response, validate_querystring
 
 from tracker.domain.errors import NotFound
 from tracker.domain.macros import PostbackFacts, macro_values
-from tracker.ingest.export import CSV_CONTENT_TYPE, JSONL_CONTENT_TYPE, csv_lines, parse_bound
+from tracker.ingest.export import (
+    CSV_CONTENT_TYPE,
+    JSONL_CONTENT_TYPE,
+    csv_lines,
+    parse_bound,
+    rfc3339,
+)
 from tracker.plugin_types import PostbackTemplate
 from tracker.services.postbacks import PostbackService
 from tracker.web.answers import EXPORT_CONTENT, DeliveriesOut, PostbackTestOut
@@ -196,7 +202,7 @@ async def _stream(
 
 
 def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    return rfc3339(value) if isinstance(value, datetime) else value
 
 
 @postbacks_api.get("/raw/deliveries")
