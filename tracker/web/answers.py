@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, defstruct
 
-from tracker.domain.attribution import Bucket, DecisionType, Method
+from tracker.domain.attribution import Bucket, DecisionType, Method, PassedOver
 from tracker.domain.catalog.settings import AttributionSettings
 from tracker.domain.catalog.vocabulary import (
     POSTBACK_EVENTS,
@@ -380,15 +380,15 @@ class AttributionWindowsOut(Struct):
     fingerprint_window_hours: int
 
 
-class PassedOverOut(Struct):
-    """A candidate touchpoint the decision passed over, and why."""
-
-    id: str
-    kind: str
-    method: str
-    link_code: str | None
-    ts: Timestamp | None
-    reason: str
+# The domain's record, every field always sent.
+PassedOverOut = defstruct(
+    "PassedOverOut",
+    [
+        (f.name, Timestamp | None if f.name == "ts" else f.type)
+        for f in msgspec.structs.fields(PassedOver)
+    ],
+    namespace={"__doc__": "A candidate touchpoint the decision passed over, and why."},
+)
 
 
 class InstallExplanationOut(Struct):
