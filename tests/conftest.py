@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tracker.application import IngestApplication
 from tracker.bootstrap import Role, Tracker, bootstrap, build_process
 from tracker.settings import Settings, load_settings
 
@@ -101,6 +102,17 @@ async def client(tracker: Tracker) -> AsyncIterator:
     app = create_app(build_process(tracker, Role.SERVE))
     async with app.test_app() as test_app:
         yield test_app.test_client()
+
+
+def sqlite_ingest_app(path: Path, *, cipher: bool = False) -> IngestApplication:
+    """An ingest stream in a SQLite file, its states ciphered or not."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+    if cipher:
+        from eventsourcing.cryptography import AESCipher
+
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = AESCipher.create_key(16)
+    return IngestApplication(env=env)
 
 
 def auth(token: str = ADMIN_TOKEN) -> dict[str, str]:

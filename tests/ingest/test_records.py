@@ -6,6 +6,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import Notification
 
+from tests.conftest import sqlite_ingest_app
 from tracker.application import IngestApplication
 from tracker.domain.ingest import ClickRecorded, ImpressionRecorded
 from tracker.ingest.params import parse_touch
@@ -16,13 +17,7 @@ TS = datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 def _app(tmp_path, cipher: bool) -> IngestApplication:
-    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "i.db")}
-    if cipher:
-        from eventsourcing.cryptography import AESCipher
-
-        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
-        env["CIPHER_KEY"] = AESCipher.create_key(16)
-    return IngestApplication(env=env)
+    return sqlite_ingest_app(tmp_path / "i.db", cipher=cipher)
 
 
 @pytest.mark.parametrize("cipher", [False, True])

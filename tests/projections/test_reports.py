@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import sqlite_ingest_app
 from tracker.application import IngestApplication
 from tracker.domain.ingest import ClickRecorded, ImpressionRecorded
 from tracker.projections.reports import ClickFacts, ImpressionFacts, TouchCountsProjection
@@ -18,13 +19,7 @@ TS = datetime(2026, 11, 1, 12, 7, 30, tzinfo=UTC)
 
 
 def _app(tmp_path, cipher: bool) -> IngestApplication:
-    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "i.db")}
-    if cipher:
-        from eventsourcing.cryptography import AESCipher
-
-        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
-        env["CIPHER_KEY"] = AESCipher.create_key(16)
-    return IngestApplication(env=env)
+    return sqlite_ingest_app(tmp_path / "i.db", cipher=cipher)
 
 
 def _touch(cls, i: int, **extra):
