@@ -164,8 +164,14 @@ class _Placer:
 class _Sums:
     """What one report row (or the totals) adds up."""
 
-    __slots__ = (*COUNT_METRICS, "revenue", "cost_tariffs", "cost_links", "cost_corrections")
-    __slots__ += ("events",)
+    __slots__ = (
+        *COUNT_METRICS,
+        "revenue",
+        "cost_tariffs",
+        "cost_links",
+        "cost_corrections",
+        "events",
+    )
 
     def __init__(self) -> None:
         self.impressions = self.clicks = self.installs = self.reinstalls = 0
@@ -334,11 +340,11 @@ def build_report(
     for c in corrections:
         start, end, share = correction_quarters(c)
         campaign = campaigns.get(c.campaign_id)
+        values = {"campaign_id": c.campaign_id, "app_id": c.app_id}
         t = max(start, lo)
         t = start + ((t - start) // QUARTER) * QUARTER
         while t < min(end, hi):
             if t >= lo:
-                values = {"campaign_id": c.campaign_id, "app_id": c.app_id}
                 key = key_of(key_of.at(t), values, campaign)
                 key = tuple(
                     part if name in CORRECTION_DIMENSIONS else UNASSIGNED
