@@ -443,7 +443,7 @@ class AddPlan:
             name = column.name
             if name in self._texts:
                 continue
-            if name in sql._pk_names:
+            if name in table.primary_key:
                 source = _KEY
             elif name in amounts:
                 source = _AMOUNT
