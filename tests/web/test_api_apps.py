@@ -43,6 +43,19 @@ async def test_create_app_with_attribution_settings(client: Any) -> None:
         assert app["attribution"]["view_window_hours"] == 24
 
 
+async def test_a_whole_number_written_with_a_point_is_an_integer(client: Any) -> None:
+    # As JSON Schema counts it: 720.0 is an integer, 719.5 is not.
+    with trio.fail_after(10):
+        app = await create_app(client, attribution={"click_window_hours": 720.0})
+        assert app["attribution"]["click_window_hours"] == 720
+        body = {"title": "G", "platform": "android", "attribution": {"view_window_hours": 23.5}}
+        data = await error(client, "POST", "/api/v1/apps", 400, json=body)
+        assert data["detail"].startswith("attribution.view_window_hours:"), data
+        body = {"title": "", "platform": "android", "attribution": {"view_window_hours": 23.0}}
+        data = await error(client, "POST", "/api/v1/apps", 400, json=body)
+        assert data["detail"].startswith("title:"), data
+
+
 async def test_list_and_get_apps(client: Any) -> None:
     with trio.fail_after(10):
         first = await create_app(client, title="First")

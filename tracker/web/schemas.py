@@ -72,13 +72,12 @@ _ANY_EXACT = msgspec.json.Decoder(float_hook=_exact_number)
 def _with_integral_floats(body: bytes, target: Any, error: msgspec.ValidationError) -> Any:
     """JSON Schema counts ``24.0`` as an integer, and so do clients that write every number
     with a point; msgspec does not. Decoded again with exact numbers, ``24.0`` is 24 and
-    ``24.5`` still not an int."""
-    if "got `float`" not in str(error):
-        raise RequestSchemaValidationError(error) from None
+    ``24.5`` still not an int. Any other refusal is refused again, and answered with the
+    first pass's message."""
     try:
         return msgspec.convert(_ANY_EXACT.decode(body), target)
-    except msgspec.ValidationError as again:
-        raise RequestSchemaValidationError(again) from None
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise RequestSchemaValidationError(error) from None
 
 
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
