@@ -426,6 +426,7 @@ class TableSql:
 
 
 _KEY, _AMOUNT, _ZERO, _NULL = range(4)
+_NOTHING = object()
 
 
 class AddPlan:
@@ -449,8 +450,8 @@ class AddPlan:
                 source = _AMOUNT
             else:
                 source = _ZERO if column.type in NUMERIC_TYPES else _NULL
-            self._rest.append((name, sql.encode[name], source))
-        order = [*self._texts, *(name for name, _, _ in self._rest)]
+            self._rest.append((name, sql.encode[name], source, column.type == "integer"))
+        order = [*self._texts, *(name for name, _, _, _ in self._rest)]
         at = {name: i for i, name in enumerate(order)}
         self.key_of = _tuple_getter([at[name] for name in table.primary_key])
         self.amount_at = [(at[name], sql.columns[name]) for name in self.amounts]
@@ -466,6 +467,7 @@ class AddPlan:
             + (f" DO UPDATE SET {increments}" if self.amounts else " DO NOTHING")
         )
         self._get_texts = _tuple_getter(self._texts)
+        self._last: tuple[Any, Any] = (_NOTHING, None)
 
     def params(self, key: Mapping[str, Any], amounts: Mapping[str, Any]) -> list[Any]:
         texts = self._get_texts(key)
@@ -477,13 +479,25 @@ class AddPlan:
             params = list(texts)
         else:
             params = [encode(v) for encode, v in zip(self._text_encoders, texts, strict=True)]
-        for name, encode, source in self._rest:
+        last = self._last  # read once: other threads write with the same plan
+        for name, encode, source, integer in self._rest:
             if source == _KEY:
-                params.append(encode(key[name]))
+                value = key[name]
             elif source == _AMOUNT:
-                params.append(encode(amounts[name]))
+                value = amounts[name]
             else:
                 params.append(0 if source == _ZERO else encode(None))
+                continue
+            if integer and type(value) is int and -_INT64 <= value < _INT64:
+                params.append(value)
+            elif value is last[0]:
+                # The cells of one page mostly share their bucket (the same object).
+                params.append(last[1])
+            else:
+                encoded = encode(value)
+                params.append(encoded)
+                if isinstance(value, datetime):
+                    self._last = last = (value, encoded)
         return params
 
 
