@@ -210,6 +210,36 @@ def test_add_increments_exactly(views: ViewStore) -> None:
         assert counters.get(key) == row
 
 
+def test_cells_of_many_buckets_and_odd_values_land_in_their_rows(views: ViewStore) -> None:
+    # add_many takes plain text, whole numbers and a page's repeated bucket without the
+    # encoders; every other value still goes through them.
+    buckets = [T0 + timedelta(minutes=15 * i) for i in range(3)]
+    items = []
+    for n in range(30):
+        bucket = buckets[n % 3] if n % 2 else buckets[n % 3] + timedelta(0)  # equal, not same
+        items.append(
+            ({"bucket": bucket, "app_id": f"a{n % 2}", "country": "DE", "event": "e"}, {"count": n})
+        )
+    with views.transaction("report") as rows:
+        rows.table("counters").add_many(items)
+    with views.read("report") as view:
+        got = {(r["bucket"], r["app_id"]): r["count"] for r in view.table("counters").select()}
+    expected: dict[tuple[datetime, str], int] = {}
+    for key, amounts in items:
+        k = (key["bucket"], key["app_id"])
+        expected[k] = expected.get(k, 0) + amounts["count"]
+    assert got == expected and len(got) == 6
+    key = {"bucket": T0, "app_id": "a\x00", "country": "DE", "event": "e"}
+    with views.transaction("report") as rows, pytest.raises(ValueError, match="NUL"):
+        rows.table("counters").add_many([(key, {"count": 1})])
+    key = {"bucket": T0, "app_id": 7, "country": "DE", "event": "e"}
+    with views.transaction("report") as rows, pytest.raises(TypeError, match="app_id"):
+        rows.table("counters").add_many([(key, {"count": 1})])
+    key = {"bucket": T0, "app_id": "a", "country": "DE", "event": "e"}
+    with views.transaction("report") as rows, pytest.raises(ValueError, match="count"):
+        rows.table("counters").add_many([(key, {"count": 2**63})])
+
+
 @pytest.mark.parametrize(
     ("value", "error"),
     [
