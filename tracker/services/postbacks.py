@@ -85,20 +85,27 @@ class PostbackService:
         self.refresh()
         with self._views.read(self.outbox.name) as view:
             rows = view.table("sources").select(order_by=("ts",), limit=limit)
-        planned = 0
+        mapper, recorder = self._app.mapper, self._app.recorder
+        configs, sending = self._configs(), self._sending()
+        plans = []
         for row in rows:
             source = msgspec.convert(row["source"], PostbackSource)
-            events = self._plan_events(source, now)
-            try:
-                self._app.recorder.insert_events(
-                    [self._app.mapper.to_stored_event(e) for e in events]
-                )
-            except IntegrityError:
-                log.debug("postbacks of %s were planned by another process", source.id)
-            planned += 1
-        if planned:
-            self.refresh()
-        return planned
+            events = self._plan_events(source, now, configs, sending)
+            plans.append((source, [mapper.to_stored_event(e) for e in events]))
+        if not plans:
+            return 0
+        try:
+            # One transaction for the page (a commit per source cost most of a round).
+            recorder.insert_events([e for _, stored in plans for e in stored])
+        except IntegrityError:
+            # Another process planned some of them first: each source on its own.
+            for source, stored in plans:
+                try:
+                    recorder.insert_events(stored)
+                except IntegrityError:
+                    log.debug("postbacks of %s were planned by another process", source.id)
+        self.refresh()
+        return len(plans)
 
     def _configs(self) -> list[PostbackConfig]:
         return [
@@ -122,10 +129,14 @@ class PostbackService:
         ids = set(self._partners) | {str(p.id) for p in self._catalog.partners()}
         return {partner_id: self._catalog.sending(partner_id) for partner_id in ids}
 
-    def _plan_events(self, source: PostbackSource, now: datetime) -> list[Any]:
-        found = receivers(
-            source, partners=self._partners, configs=self._configs(), sending=self._sending()
-        )
+    def _plan_events(
+        self,
+        source: PostbackSource,
+        now: datetime,
+        configs: list[PostbackConfig],
+        sending: dict[str, dict[str, dict[str, str]]],
+    ) -> list[Any]:
+        found = receivers(source, partners=self._partners, configs=configs, sending=sending)
         values = macro_values(self._facts(source)) if found else {}
         events: list[Any] = [
             PostbacksPlanned(
