@@ -349,6 +349,13 @@ def test_due_rows_are_selected_in_due_order_and_limited(views: ViewStore) -> Non
             "m005",
         ]
         assert outbox.select({"id": ("in", [])}) == []
+        everything = [r["id"] for r in outbox.select()]
+        assert [r["id"] for r in outbox.select({"id": ("not in", ["m005", "m000", "x"])})] == [
+            i for i in everything if i not in ("m005", "m000")
+        ]
+        assert [r["id"] for r in outbox.select({"id": ("not in", [])})] == everything
+        with_error = [r["id"] for r in outbox.select() if r["error"] is not None]
+        assert [r["id"] for r in outbox.select({"error": ("not in", ["nope"])})] == with_error
         assert [r["id"] for r in outbox.select({"error": None}, limit=1)] == ["m000"]
         assert outbox.select(limit=0) == []
 

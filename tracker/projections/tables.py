@@ -37,12 +37,13 @@ DECIMAL_PLACES = 6
 # "v_<view>__<table>" can then name a view's table without two views' tables clashing.
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*\Z")
 
-Op = Literal["=", "<", "<=", ">", ">=", "in"]
+Op = Literal["=", "<", "<=", ">", ">=", "in", "not in"]
 OPS: tuple[str, ...] = get_args(Op)
 
 Row = dict[str, Any]
 # Every condition holds: column -> value (equality; None: IS NULL), column -> (op, value) ("in"
-# takes a collection), or column -> [(op, value), ...] (a range: [(">=", lo), ("<", hi)]).
+# and "not in" take a collection; "not in" leaves out NULLs too, as SQL does), or
+# column -> [(op, value), ...] (a range: [(">=", lo), ("<", hi)]).
 Where = Mapping[str, Any]
 
 

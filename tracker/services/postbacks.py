@@ -234,14 +234,16 @@ class PostbackService:
         """The deliveries due by ``now``, oldest first, leaving out those in ``skip``."""
         with self._views.read(self.outbox.name) as view:
             rows = view.table("deliveries").select(
-                {"state": ("in", ACTIVE_STATES), "due_at": ("<=", now)},
+                {
+                    "state": ("in", ACTIVE_STATES),
+                    "due_at": ("<=", now),
+                    "delivery_id": ("not in", sorted(skip)),
+                },
                 order_by=("due_at",),
-                limit=limit + len(skip),
+                limit=limit,
             )
         found = []
         for row in rows:
-            if row["delivery_id"] in skip:
-                continue
             queued = row["queued"]
             found.append(
                 Due(
@@ -256,7 +258,7 @@ class PostbackService:
                     values=queued["values"],
                 )
             )
-        return found[:limit]
+        return found
 
     def partner(self, partner_id: str | None) -> PartnerSpec | None:
         return self._partners.get(partner_id) if partner_id else None

@@ -276,13 +276,13 @@ class TableSql:
             op, value = "=", condition
         if op not in OPS:
             raise ValueError(f"column {name!r}: operator {op!r} is not one of {OPS}")
-        if op == "in":
+        if op in ("in", "not in"):
             if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-                raise ValueError(f"column {name!r}: 'in' takes a collection of values")
+                raise ValueError(f"column {name!r}: {op!r} takes a collection of values")
             values = [self._encode_present(name, v) for v in value]
             if not values:
-                return "1 = 0", []
-            return f'"{name}" IN ({", ".join(ph for _ in values)})', values
+                return ("1 = 0" if op == "in" else f'"{name}" IS NOT NULL'), []
+            return f'"{name}" {op.upper()} ({", ".join(ph for _ in values)})', values
         if value is None:
             if op != "=":
                 raise ValueError(f"column {name!r}: only '=' compares with None")
