@@ -85,6 +85,8 @@ class PostbackService:
         self.refresh()
         with self._views.read(self.outbox.name) as view:
             rows = view.table("sources").select(order_by=("ts",), limit=limit)
+        if not rows:
+            return 0
         mapper, recorder = self._app.mapper, self._app.recorder
         configs, sending = self._configs(), self._sending()
         plans = []
@@ -92,8 +94,6 @@ class PostbackService:
             source = msgspec.convert(row["source"], PostbackSource)
             events = self._plan_events(source, now, configs, sending)
             plans.append((source, [mapper.to_stored_event(e) for e in events]))
-        if not plans:
-            return 0
         try:
             # One transaction for the page (a commit per source cost most of a round).
             recorder.insert_events([e for _, stored in plans for e in stored])
