@@ -95,7 +95,7 @@ class PostbackService:
             events = self._plan_events(source, now, configs, sending)
             plans.append((source, [mapper.to_stored_event(e) for e in events]))
         try:
-            # One transaction for the page (a commit per source cost most of a round).
+            # One transaction (and one commit) for the page, not one per source.
             recorder.insert_events([e for _, stored in plans for e in stored])
         except IntegrityError:
             # Another process planned some of them first: each source on its own.
