@@ -28,7 +28,7 @@ import trio
 
 from tests.receiver import Receiver
 from tracker.actors.postback_sender import PostbackSenderActor
-from tracker.bootstrap import bootstrap
+from tracker.bootstrap import bootstrap, settle_heap_for_serving
 from tracker.domain.postbacks import PostbackQueued
 from tracker.settings import load_settings
 
@@ -138,6 +138,8 @@ def main() -> None:
         tracker = bootstrap(load_settings({}, data_dir=tmp), load_entry_points=False)
         try:
             queue(tracker, url, args.postbacks)
+            # As `tracker worker` and `tracker serve` do once started.
+            settle_heap_for_serving()
             base = trio.run(bare, url, args.postbacks, args.concurrency)
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             rate = trio.run(sender, tracker, args.postbacks, args.concurrency)

@@ -75,10 +75,11 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
-    from tracker.bootstrap import bootstrap
+    from tracker.bootstrap import bootstrap, settle_heap_for_serving
     from tracker.replay import replay
 
     tracker = bootstrap(settings)
+    settle_heap_for_serving()
     try:
         report = replay(tracker, progress=not args.quiet)
     finally:

@@ -6,13 +6,14 @@ import signal
 
 import trio
 
-from tracker.bootstrap import Role, bootstrap, build_process
+from tracker.bootstrap import Role, bootstrap, build_process, settle_heap_for_serving
 from tracker.settings import Settings
 
 
 def run_worker(settings: Settings) -> None:
     tracker = bootstrap(settings)
     process = build_process(tracker, Role.WORKER)
+    settle_heap_for_serving()
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
