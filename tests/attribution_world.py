@@ -153,6 +153,32 @@ class World:
         return event
 
 
+def world_with_postback(tracker: Tracker, url: str, **postback: Any) -> tuple[World, str, str]:
+    """A world with a partner, an app, a link of that partner and a postback of its
+    attributed installs to ``url``: (world, app id, link code)."""
+    world = World(tracker)
+    service = tracker.catalog_service
+    partner = service.create_partner(title="Net", utm_sources=["net"], macros={}, params={})
+    tracker.refresh_directory()
+    app_id = world.app()
+    code = world.link(app_id, partner_id=str(partner.id))
+    fields = dict(
+        title="Installs to Net",
+        event="install",
+        event_name=None,
+        partner_id=str(partner.id),
+        campaign_id=None,
+        app_id=None,
+        mode="attributed",
+        method="GET",
+        url=url,
+        body=None,
+    )
+    service.configure_postback(**{**fields, **postback})
+    tracker.refresh_directory()
+    return world, app_id, code
+
+
 def install_id_of(event: SdkEventReceived) -> str:
     return str(event.originator_id)
 

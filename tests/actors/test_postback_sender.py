@@ -11,37 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import trio
 
-from tests.attribution_world import World
+from tests.attribution_world import World, world_with_postback
 from tests.receiver import Receiver
 from tracker.actors.postback_sender import PostbackSenderActor
 from tracker.bootstrap import Tracker, bootstrap
 from tracker.replay import replay
 
 GAID = "38400000-8CF0-11BD-B23E-10B96E40000D"
-
-
-def _world_with_postback(tracker: Tracker, url: str, **postback) -> tuple[World, str, str]:
-    world = World(tracker)
-    service = tracker.catalog_service
-    partner = service.create_partner(title="Net", utm_sources=["net"], macros={}, params={})
-    tracker.refresh_directory()
-    app_id = world.app()
-    code = world.link(app_id, partner_id=str(partner.id))
-    fields = dict(
-        title="Installs to Net",
-        event="install",
-        event_name=None,
-        partner_id=str(partner.id),
-        campaign_id=None,
-        app_id=None,
-        mode="attributed",
-        method="GET",
-        url=url,
-        body=None,
-    )
-    service.configure_postback(**{**fields, **postback})
-    tracker.refresh_directory()
-    return world, app_id, code
 
 
 def _install(world: World, app_id: str, code: str, clock) -> str:
@@ -64,7 +40,7 @@ async def test_a_postback_fails_twice_then_is_delivered_once_with_one_postback_i
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
             url = await receiver.start(nursery)
-            world, app_id, code = _world_with_postback(
+            world, app_id, code = world_with_postback(
                 tracker, url + "/pb?click={clickId}&gaid={mt_gaid_lc}&id={mt_postback_id}"
             )
             _install(world, app_id, code, clock)
@@ -105,7 +81,7 @@ async def test_queued_and_retrying_postbacks_survive_a_restart(settings, clock):
             url = await receiver.start(nursery)
             tracker = bootstrap(settings, clock=clock)
             try:
-                world, app_id, code = _world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
+                world, app_id, code = world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
                 _install(world, app_id, code, clock)
                 sender = _sender(tracker, clock)
                 [first] = await sender.tick()
@@ -138,7 +114,7 @@ async def test_a_private_address_is_refused_and_recorded_unless_allowed(tracker,
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
             url = await receiver.start(nursery)
-            world, app_id, code = _world_with_postback(tracker, url + "/pb")
+            world, app_id, code = world_with_postback(tracker, url + "/pb")
             _install(world, app_id, code, clock)
             sender = _sender(tracker, clock, allow_private=False)
             [refused] = await sender.tick()
@@ -155,7 +131,7 @@ async def test_a_4xx_is_not_retried(tracker, clock):
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
             url = await receiver.start(nursery)
-            world, app_id, code = _world_with_postback(tracker, url + "/pb")
+            world, app_id, code = world_with_postback(tracker, url + "/pb")
             _install(world, app_id, code, clock)
             sender = _sender(tracker, clock)
             [failed] = await sender.tick()
@@ -172,7 +148,7 @@ async def test_organic_installs_reach_only_postbacks_for_all(tracker, clock):
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
             url = await receiver.start(nursery)
-            world, app_id, _ = _world_with_postback(tracker, url + "/attributed")
+            world, app_id, _ = world_with_postback(tracker, url + "/attributed")
             tracker.catalog_service.configure_postback(
                 title="All installs",
                 event="install",
@@ -203,7 +179,7 @@ async def test_a_rebuilt_outbox_equals_the_live_one_and_sends_nothing_twice(trac
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
             url = await receiver.start(nursery)
-            world, app_id, code = _world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
+            world, app_id, code = world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
             _install(world, app_id, code, clock)
             sender = _sender(tracker, clock)
             [delivered] = await sender.tick()
@@ -227,7 +203,7 @@ async def test_a_postback_with_a_secret_arrives_signed(tracker, clock):
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
             url = await receiver.start(nursery)
-            world, app_id, code = _world_with_postback(
+            world, app_id, code = world_with_postback(
                 tracker, url + "/pb?id={mt_postback_id}", secret="s" * 32
             )
             _install(world, app_id, code, clock)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from eventsourcing.utils import get_topic
 
-from tests.attribution_world import World
+from tests.attribution_world import world_with_postback
 from tracker.bootstrap import Tracker, bootstrap
 from tracker.domain.postbacks import PostbackQueued
 from tracker.settings import Settings
@@ -18,25 +18,9 @@ GAIDS = ["38400000-8CF0-11BD-B23E-10B96E40000D", "38400000-8CF0-11BD-B23E-10B96E
 
 
 def _installs(tracker: Tracker, clock, n: int) -> None:
-    world = World(tracker)
-    service = tracker.catalog_service
-    partner = service.create_partner(title="Net", utm_sources=["net"], macros={}, params={})
-    tracker.refresh_directory()
-    app_id = world.app()
-    code = world.link(app_id, partner_id=str(partner.id))
-    service.configure_postback(
-        title="Installs",
-        event="install",
-        event_name=None,
-        partner_id=str(partner.id),
-        campaign_id=None,
-        app_id=None,
-        mode="attributed",
-        method="GET",
-        url="https://receiver.example/pb?id={mt_postback_id}",
-        body=None,
+    world, app_id, code = world_with_postback(
+        tracker, "https://receiver.example/pb?id={mt_postback_id}"
     )
-    tracker.refresh_directory()
     for i in range(n):
         world.touch(code, clock() - timedelta(minutes=5), gaid=GAIDS[i])
         install = world.sdk(app_id, "install", clock(), instance_id=f"i{i}", gaid=GAIDS[i])

@@ -12,7 +12,8 @@ import msgspec
 import pytest
 import trio
 
-from tests.actors.test_postback_sender import _install, _sender, _world_with_postback
+from tests.actors.test_postback_sender import _install, _sender
+from tests.attribution_world import world_with_postback
 from tests.receiver import Receiver
 from tests.web.api_helpers import call
 from tracker.bootstrap import Role, bootstrap, build_process
@@ -91,7 +92,7 @@ async def test_deliveries_are_listed_filtered_scoped_and_exported(tracker, clock
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
             url = await receiver.start(nursery)
-            world, app_id, code = _world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
+            world, app_id, code = world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
             _install(world, app_id, code, clock)
             sender = _sender(tracker, clock)
             [first] = await sender.tick()
