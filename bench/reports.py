@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument(
         "--quarter-reports",
         action="store_true",
-        help="also time a report by country and two the day table cannot answer",
+        help="also time two reports the day table cannot answer",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
@@ -203,19 +203,19 @@ def main() -> None:
             )
             print(f"totals: {built['totals']}")
             if args.quarter_reports:
-                for tz, dims, source in (
-                    ("UTC", ("day", "country"), "day table"),
-                    ("Asia/Kolkata", ("day", "campaign"), "quarter-hour cells"),
-                    ("UTC", ("day", "sub1"), "quarter-hour cells"),
+                # What the day table cannot answer: read from the quarter-hour cells.
+                for tz, dims in (
+                    ("Asia/Kolkata", ("day", "campaign")),
+                    ("UTC", ("day", "country")),
                 ):
-                    other = msgspec.structs.replace(query, tz=tz, dimensions=dims)
+                    slow = msgspec.structs.replace(query, tz=tz, dimensions=dims)
                     times = []
                     for _ in range(5):
                         t = time.perf_counter()
-                        built = tracker.reports.report(other)
+                        built = tracker.reports.report(slow)
                         times.append((time.perf_counter() - t) * 1000)
                     print(
-                        f"report by {' and '.join(dims)} in {tz} ({source}): "
+                        f"report by {' and '.join(dims)} in {tz} (quarter-hour cells): "
                         f"{len(built['rows'])} rows, p50 of 5 {statistics.median(times):.0f} ms"
                     )
         finally:

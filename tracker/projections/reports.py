@@ -2,9 +2,8 @@
 
 Two projections, one per stream: ``touch_counts`` (impressions, clicks and the link cost of
 ``mt_cost_*``, over the ingest stream) and ``conversion_counts`` (installs, reinstalls,
-re-engagements, in-app events, payers and revenue, over the attribution stream). Their views
-are ``touch_counts_v2`` and ``conversion_counts_v3`` since country and platform joined the
-day tables (and, for conversions, country and SubIDs the quarter hours). A bucket of
+re-engagements, in-app events, payers and revenue, over the attribution stream; its view is
+``conversion_counts_v2`` since country and SubIDs joined its dimensions). A bucket of
 15 minutes lets half-hour and quarter-hour time zones report exactly. Missing dimension
 values are stored as ``""``. Cost by tariffs and corrections is not counted here: it is
 computed from these counts and the catalog when a report is asked for.
@@ -93,10 +92,9 @@ CONVERSION_COUNTS = Table(
 )
 
 
-# Whole local days of the configured report zones, by campaign and the dimensions of few
-# values: what most reports ask for (day by campaign, partner, app, country or platform), read
-# without scanning every quarter hour.
-DAY_DIMENSIONS = ("app_id", "campaign_id", "partner_id", "country", "platform")
+# Whole local days of the configured report zones, by campaign: what most reports ask for
+# (day by campaign, partner or app), read without scanning every quarter hour.
+DAY_DIMENSIONS = ("app_id", "campaign_id", "partner_id")
 TOUCH_DAYS = Table(
     "touch_days",
     columns=(
@@ -184,7 +182,7 @@ class ImpressionFacts(TouchFacts, frozen=True):
 
 
 class TouchCountsProjection(Projection):
-    name = "touch_counts_v2"
+    name = "touch_counts"
     application = "ingest"
     topics = (get_topic(ClickRecorded), get_topic(ImpressionRecorded))
     facts = MappingProxyType(
@@ -194,7 +192,7 @@ class TouchCountsProjection(Projection):
 
     def __init__(self, zones: Sequence[str] = ("UTC",)) -> None:
         self.days = _Days(zones)
-        self.name = view_name("touch_counts_v2", zones)
+        self.name = view_name("touch_counts", zones)
         self._buckets: dict[int, datetime] = {}
 
     def apply(self, event: Any, rows: Rows) -> None:
@@ -295,7 +293,7 @@ class _BothGrains:
 
 
 class ConversionCountsProjection(Projection):
-    name = "conversion_counts_v3"
+    name = "conversion_counts_v2"
     application = "attribution"
     topics = (
         get_topic(Device.InstallAttributed),
@@ -306,7 +304,7 @@ class ConversionCountsProjection(Projection):
 
     def __init__(self, zones: Sequence[str] = ("UTC",)) -> None:
         self.days = _Days(zones)
-        self.name = view_name("conversion_counts_v3", zones)
+        self.name = view_name("conversion_counts_v2", zones)
 
     def apply(self, event: Any, rows: Rows) -> None:
         table = _BothGrains(rows, self.days)

@@ -31,7 +31,7 @@ QUARTER = timedelta(minutes=15)
 TOUCH_SUMS = ("impressions", "clicks", "link_cost")
 CONVERSION_SUMS = ("events", "payers", "revenue", "link_cost")
 CONVERSION_EXTRA = CONVERSION_KEYS
-DAY_REPORT_DIMENSIONS = {"day", "app", "campaign", "partner", "traffic_type", "country", "platform"}
+DAY_REPORT_DIMENSIONS = {"day", "app", "campaign", "partner", "traffic_type"}
 
 
 def offset_segments(tz: str, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime, int]]:
