@@ -206,10 +206,9 @@ class _Keys:
 
     def __init__(self, dims: Sequence[str], tz: str) -> None:
         self._place = _Placer(tz)
-        self._dims = tuple(dims)
-        self._fields = tuple(DIMENSIONS[name] for name in dims)
-        # Whether every dimension is the day, the hour or a value of the row itself.
-        self._plain = not {"traffic_type", "partner"} & set(dims)
+        # Per dimension: the day, the hour, the campaign's traffic type, the partner (the
+        # row's or its campaign's), or a value of the row itself (by its field).
+        self._dims = tuple((name, DIMENSIONS[name]) for name in dims)
 
     def when(self, row: Mapping[str, Any]) -> tuple[tuple[str, str], date]:
         """Where a counter row is placed (its local day and hour) and the UTC day its tariffs
@@ -230,12 +229,8 @@ class _Keys:
     ) -> tuple:
         day, hour = placed
         get = values.get
-        if self._plain:
-            return tuple(
-                [day if f == "day" else hour if f == "hour" else get(f, "") for f in self._fields]
-            )
         parts = []
-        for name, field in zip(self._dims, self._fields, strict=True):
+        for name, field in self._dims:
             if name == "day":
                 parts.append(day)
             elif name == "hour":
