@@ -138,6 +138,13 @@ def store_events(tracker, links: list[tuple[str, str]], n: int, days: int) -> fl
     return time.perf_counter() - start
 
 
+def timed_catch_up(tracker, projection: Projection) -> float:
+    """Seconds to run ``projection`` over the whole ingest stream from its view's position."""
+    started = time.perf_counter()
+    catch_up(tracker.stores.ingest, projection, tracker.views, batch=5000)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -162,9 +169,7 @@ def main() -> None:
             settle_heap_for_serving()
             projection = tracker.reports.touches
             tracker.views.drop(projection.name)
-            started = time.perf_counter()
-            catch_up(tracker.stores.ingest, projection, tracker.views, batch=5000)
-            rebuilt = time.perf_counter() - started
+            rebuilt = timed_catch_up(tracker, projection)
             print(
                 f"rebuild touch_counts from zero: {args.events / rebuilt:,.0f} events/s "
                 f"({rebuilt:.1f} s)"
@@ -173,9 +178,7 @@ def main() -> None:
                 (ReadOnly(), "read and decoded as domain events"),
                 (ReadFacts(), "read and decoded into the projection's facts"),
             ):
-                started = time.perf_counter()
-                catch_up(tracker.stores.ingest, baseline, tracker.views, batch=5000)
-                floor = time.perf_counter() - started
+                floor = timed_catch_up(tracker, baseline)
                 print(
                     f"baseline, the same events {what}, nothing counted: "
                     f"{args.events / floor:,.0f} events/s ({floor:.1f} s); "
