@@ -1,6 +1,7 @@
-"""Batch reads and writes of the ingest stream that eventsourcing's recorders only offer one
-event at a time: inserting a batch of new touchpoints (no notification ids wanted back) and
-finding which of many event ids are stored already. Same tables, same rows."""
+"""Batch reads and writes that eventsourcing's recorders only offer one event (or one object)
+at a time: inserting a batch of new touchpoints (no notification ids wanted back), finding
+which of many event ids are stored already, and reading a page of stored states for a
+projection's facts (``select_states``, any stream). Same tables, same rows."""
 
 from __future__ import annotations
 
