@@ -133,6 +133,30 @@ async def test_a_partner_token_sees_only_its_rows(client, tracker):
     assert got["rows"] == [{"partner_id": s["b"], "clicks": 10}]
 
 
+@pytest.mark.parametrize("dims", ["campaign,partner,app", "link,hour"])  # day and quarter tables
+async def test_a_partner_without_campaigns_sees_no_organic_rows(client, tracker, dims):
+    s = _traffic(tracker)
+    tracker.attribution.handle(World(tracker).sdk(s["app_id"], "install", T, instance_id="o"))
+    idle = tracker.catalog_service.create_partner(
+        title="Idle", utm_sources=["idle"], macros={}, params={}
+    )
+    tracker.refresh_directory()
+    _, token = await call(
+        client,
+        "POST",
+        "/api/v1/tokens",
+        json={"role": "partner", "partner_id": str(idle.id)},
+        expect=201,
+    )
+    path = f"{Q}&dimensions={dims}&metrics=clicks,installs"
+    _, got = await call(client, "GET", path, token=token["token"], expect=200)
+    assert got["rows"] == [] and got["totals"] == {"clicks": 0, "installs": 0}
+    _, other = await call(
+        client, "GET", f"{path}&campaign_id={s['campaign_a']}", token=token["token"], expect=200
+    )
+    assert other["rows"] == []
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

@@ -80,7 +80,7 @@ class ReportService:
             ]
             if query.campaign_id is not None:
                 mine = [c for c in mine if c == query.campaign_id]
-            where["campaign_id"] = ("in", mine or [""])
+            where["campaign_id"] = ("in", mine)  # none: no rows (organic ones have no campaign)
 
         def group(available: tuple[str, ...], *always: str) -> tuple[str, ...]:
             wanted = ["campaign_id", *always]
