@@ -411,12 +411,25 @@ def test_each_tariff_model_keeps_only_its_fields() -> None:
         Decimal(2),
         None,
     )
-    cpm = make_tariff(model="cpm", rate="1.25", target="install")
-    assert (cpm.target, cpm.rate) == (None, Decimal("1.25"))
+    cpm = make_tariff(model="cpm", rate="1.25", target="install", event_name="x")
+    assert (cpm.target, cpm.event_name, cpm.rate) == (None, None, Decimal("1.25"))
+    install = make_tariff(model="cpa", target="install", event_name="x", rate="1")
+    assert install.event_name is None
     revshare = make_tariff(model="revshare", rate="9", percent="30")
     assert (revshare.rate, revshare.percent) == (None, Decimal(30))
     other = make_tariff(model="other", rate=None)
     assert (other.rate, other.percent, other.target) == (None, None, None)
+
+
+def test_an_event_name_does_not_let_a_second_install_tariff_overlap() -> None:
+    campaign = Campaign.create(
+        title="Spring", campaign_type="regular", traffic_type="media", partner_id=None
+    )
+    campaign.add_tariff(make_tariff(id="t1", model="cpa", target="install", rate="1.50"))
+    with pytest.raises(Conflict):
+        campaign.add_tariff(
+            make_tariff(id="t2", model="cpa", target="install", event_name="zzz", rate="100")
+        )
 
 
 def test_a_tariff_may_end_on_its_start_day() -> None:

@@ -42,6 +42,8 @@ class Tariff(msgspec.Struct, kw_only=True, frozen=True):
                 raise DomainError("event_name", "required for a custom_event target")
         else:
             fields["target"] = None
+        if fields.get("target") != "custom_event":
+            fields["event_name"] = None
         if model in ("cpa", "cpc", "cpm"):
             if fields.get("rate") is None:
                 raise DomainError("rate", f"required for a {model} tariff")
@@ -55,6 +57,12 @@ class Tariff(msgspec.Struct, kw_only=True, frozen=True):
                 raise DomainError("percent", "must be at most 100")
             fields["rate"] = None
         return cls(**fields)
+
+
+def _charged(tariff: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """What a tariff charges for: its model and target, and the event of a custom_event."""
+    target = tariff.get("target")
+    return tariff["model"], target, tariff.get("event_name") if target == "custom_event" else None
 
 
 @stable_topics
@@ -110,11 +118,9 @@ class Campaign(Aggregate):
 
     def _refuse_overlap(self, tariff: dict[str, Any]) -> None:
         """Two tariffs of one model and target must not charge the same day twice."""
-        same = (tariff["model"], tariff.get("target"), tariff.get("event_name"))
+        same = _charged(tariff)
         for other in self.tariffs:
-            if other["id"] == tariff["id"]:
-                continue
-            if (other["model"], other.get("target"), other.get("event_name")) != same:
+            if other["id"] == tariff["id"] or _charged(other) != same:
                 continue
             if _overlap(tariff, other):
                 raise Conflict(
