@@ -102,32 +102,51 @@ def _partners() -> int:
     return 0
 
 
+REPORT_FIELDS = (
+    "tz",
+    "currency",
+    "dimensions",
+    "metrics",
+    "app_id",
+    "campaign_id",
+    "partner_id",
+    "link_code",
+)
+
+
 def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+
     import msgspec
 
     from tracker.bootstrap import bootstrap
     from tracker.domain.errors import DomainError
-    from tracker.web.reports_api import ReportArgs, query_of, report_csv, report_table
+    from tracker.services.reports import report_csv, report_query, report_table
 
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    fields = {k: given[k] for k in REPORT_FIELDS if k in given}
+    try:
+        for name, value in (("from", args.from_), ("to", args.to)):
+            try:
+                fields["start" if name == "from" else "end"] = date.fromisoformat(value)
+            except ValueError:
+                raise DomainError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+        query = report_query(**fields)
+    except DomainError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     tracker = bootstrap(settings)
     try:
-        raw = {k: v for k, v in vars(args).items() if v is not None}
-        raw["from"] = raw.pop("from_")
-        fmt = raw.pop("format")
-        wanted = msgspec.convert(
-            {k: raw[k] for k in ReportArgs.__struct_encode_fields__ if k in raw}, ReportArgs
-        )
-        query = query_of(wanted)
         tracker.update_views()
         built = tracker.reports.report(query)
-    except (DomainError, msgspec.ValidationError) as e:
+    except DomainError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
         tracker.close()
-    if fmt == "csv":
+    if args.format == "csv":
         print(report_csv(built, query), end="")
-    elif fmt == "json":
+    elif args.format == "json":
         print(msgspec.json.encode(built).decode())
     else:
         print(report_table(built, query))
@@ -161,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--currency", help="ISO 4217 (default USD)")
     report.add_argument("--dimensions", help="e.g. day,campaign")
     report.add_argument("--metrics", help="e.g. clicks,installs,campaign_cost,roi")
-    for name in ("app_id", "campaign_id", "partner_id", "link_code"):
+    for name in REPORT_FIELDS[4:]:
         report.add_argument(f"--{name.replace('_', '-')}", dest=name)
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     token = sub.add_parser("token", help="manage API tokens")

@@ -395,6 +395,9 @@ def test_a_campaign_starts_active_and_validates_its_type_and_status() -> None:
         ({"model": "cpm", "rate": "-0.01"}, "rate"),
         ({"model": "revshare", "rate": None, "percent": None}, "percent"),
         ({"model": "revshare", "rate": None, "percent": "100.01"}, "percent"),
+        ({"rate": "1000000000000"}, "rate"),
+        ({"starts_on": date(1969, 12, 31), "ends_on": None}, "starts_on"),
+        ({"ends_on": date(9999, 12, 31)}, "ends_on"),
     ],
 )
 def test_bad_tariffs_are_refused(fields: dict[str, Any], field: str) -> None:
@@ -459,6 +462,8 @@ def test_tariffs_are_added_to_the_campaign_in_order() -> None:
         ({"ends_on": date(2026, 2, 28)}, "ends_on"),
         ({"timezone": "Europe/Atlantis"}, "timezone"),
         ({"timezone": "+03:00"}, "timezone"),
+        ({"amount": "-1000000000000"}, "amount"),
+        ({"ends_on": date(9999, 12, 31)}, "ends_on"),
     ],
 )
 def test_bad_corrections_are_refused(fields: dict[str, Any], field: str) -> None:

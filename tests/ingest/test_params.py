@@ -137,6 +137,14 @@ def test_invalid_utf8_escape_is_malformed_and_others_survive():
     assert "clickId" not in t.params
 
 
+def test_a_nul_character_is_malformed_and_others_survive():
+    t = parse_touch(b"mt_sub1=a%00b&mt_sub2=ok&x%00=1&clickId=%00")
+    assert "NUL" in t.malformed["mt_sub1"] and "NUL" in t.malformed["clickId"]
+    assert "NUL" in t.malformed["x\ufffd"]
+    assert t.subids == {"sub2": "ok"}
+    assert "clickId" not in t.params
+
+
 def test_over_long_values_and_queries():
     long_value = "x" * (MAX_VALUE_LENGTH + 1)
     t = parse_touch(f"clickId={long_value}&mt_sub1=ok".encode())

@@ -70,6 +70,11 @@ def test_event_ip_and_ua_win_over_the_request():
         ({"type": "purchase", "revenue": "1", "currency": "XQQ"}, "events[1].currency"),
         ({"ip": "300.1.1.1"}, "events[1].ip"),
         ({"params": {"p": "x" * 2000}}, "events[1].params.p"),
+        ({"type": "purchase", "revenue": "1e10", "currency": "USD"}, "events[1].revenue"),
+        ({"type": "custom", "name": "a\x00b"}, "events[1].name"),
+        ({"device": {"instance_id": "i\x00"}}, "events[1].device.instance_id"),
+        ({"params": {"p": "\x00"}}, "events[1].params.p"),
+        ({"params": {"\x00": "v"}}, "events[1].params.\\u0000"),
     ],
 )
 def test_invalid_event_names_index_and_field(event, field):

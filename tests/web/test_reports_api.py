@@ -164,10 +164,20 @@ async def test_a_partner_without_campaigns_sees_no_organic_rows(client, tracker,
         ("&dimensions=week", "dimensions"),
         ("&metrics=likes", "metrics"),
         ("&currency=usd", "currency"),
+        ("&app_id=%00", "app_id"),
     ],
 )
 async def test_a_bad_report_query_names_its_field(client, query, field):
     data = await error(client, "GET", Q + query, 400)
+    assert data["detail"].startswith(field), data
+
+
+@pytest.mark.parametrize(
+    ("days", "field"),
+    [("from=0001-01-01&to=0001-01-02", "from"), ("from=2026-01-01&to=9999-12-31", "to")],
+)
+async def test_days_out_of_range_are_refused(client, days, field):
+    data = await error(client, "GET", f"/api/v1/reports?{days}&tz=Asia/Kolkata", 400)
     assert data["detail"].startswith(field), data
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from tracker.domain.errors import DomainError
+from tracker.domain.rules import check_currency, check_day, check_timezone
 
 UNASSIGNED = "(unassigned)"
 QUARTER = timedelta(minutes=15)
@@ -77,6 +78,14 @@ class ReportQuery(msgspec.Struct, frozen=True, kw_only=True):
         for name in self.metrics:
             if name not in METRICS and not (name.startswith("events:") and len(name) > 7):
                 raise DomainError("metrics", f"unknown metric {name!r}")
+        check_timezone("tz", self.tz)
+        check_currency("currency", self.currency)
+        check_day("from", self.start)
+        check_day("to", self.end)
+        for name in ("app_id", "campaign_id", "partner_id", "link_code"):
+            value = getattr(self, name)
+            if value is not None and "\x00" in value:
+                raise DomainError(name, "must not hold a NUL character")
         if self.end < self.start:
             raise DomainError("to", "must not be before from")
         if (self.end - self.start).days > 3660:
@@ -376,6 +385,8 @@ def _ratio(a: Decimal | int, b: Decimal | int) -> str | None:
 
 
 _MICRO = Decimal("0.000001")
+# Wide enough for any amount an FX rate can make of a sum (28 digits, the default, is not).
+_WIDE = Context(prec=60)
 
 
 def _money(value: Decimal) -> str:
@@ -384,7 +395,7 @@ def _money(value: Decimal) -> str:
         return "0.00"
     # Six places (str of a value quantized to 1e-6 is never in exponent notation), then up
     # to four trailing zeros dropped.
-    text = str(value.quantize(_MICRO))
+    text = str(value.quantize(_MICRO, context=_WIDE))
     return text[:-4] + text[-4:].rstrip("0")
 
 

@@ -106,7 +106,7 @@ def split_query(query: bytes) -> tuple[list[tuple[str, str]], dict[str, str]]:
         malformed["query"] = f"longer than {MAX_QUERY_LENGTH} bytes; the rest is ignored"
         query = query[:MAX_QUERY_LENGTH].rpartition(b"&")[0]
     pairs: list[tuple[str, str]] = []
-    if b"%" not in query and b"+" not in query:
+    if b"%" not in query and b"+" not in query and b"\x00" not in query:
         try:
             text = query.decode()
         except UnicodeDecodeError:
@@ -126,8 +126,15 @@ def split_query(query: bytes) -> tuple[list[tuple[str, str]], dict[str, str]]:
         if not name_ok:
             malformed[name] = "parameter name is not valid UTF-8"
             continue
+        if "\x00" in name:
+            malformed[name.replace("\x00", "\ufffd")] = "parameter name holds a NUL character"
+            continue
         if not value_ok:
             malformed[name] = "invalid UTF-8 in a percent-escape"
+            continue
+        if "\x00" in value:
+            # no text column of a view can hold it (PostgreSQL refuses NUL in text)
+            malformed[name] = "holds a NUL character (%00)"
             continue
         pairs.append((name, value))
     return pairs, malformed

@@ -25,6 +25,9 @@ S2S_BATCH_MAX = 20
 TS_MAX_AGE = timedelta(days=7)
 TS_MAX_SKEW = timedelta(minutes=5)
 MAX_EVENT_PARAMS = 64
+# per event, in its currency: the report counters sum revenue exactly, up to about 9.2 * 10**12
+# per cell (tracker/projections/tables.py)
+MAX_REVENUE = Decimal(10**9)
 EVENT_TYPES = ("install", "launch", "registration", "login", "purchase", "custom")
 
 Id = Annotated[str, Meta(min_length=1, max_length=128)]
@@ -106,7 +109,28 @@ def _revenue(field: str, amount: Decimal) -> Decimal:
         raise DomainError(field, "must be a finite number")
     if amount < 0:
         raise DomainError(field, "must not be negative")
+    if amount > MAX_REVENUE:
+        raise DomainError(field, f"must be at most {MAX_REVENUE}")
     return amount
+
+
+def _refuse_nul(where: str, e: EventIn) -> None:
+    """No text of an event may hold NUL: the views keep names and ids in text columns, and
+    PostgreSQL refuses NUL in text."""
+    texts = {
+        "event_id": e.event_id,
+        "name": e.name,
+        "ua": e.ua,
+        "referrer": e.referrer,
+        **{f"device.{k}": getattr(e.device, k) for k in DEVICE_ID_FIELDS},
+        "device.instance_id": e.device.instance_id,
+        **{f"params.{k}": f"{k}{v}" for k, v in e.params.items()},
+    }
+    for field, text in texts.items():
+        if text is not None and "\x00" in text:
+            raise DomainError(
+                f"{where}.{field}".replace("\x00", "\\u0000"), "holds a NUL character"
+            )
 
 
 def _device(where: str, device: DeviceIn) -> dict[str, str]:
@@ -141,6 +165,7 @@ def build_events(
     events = []
     for i, e in enumerate(batch):
         where = f"events[{i}]"
+        _refuse_nul(where, e)
         device = _device(where, e.device)
         if not device:
             raise DomainError(f"{where}.device", "at least one device id is required")

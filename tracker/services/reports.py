@@ -10,12 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tracker.domain.reports import (
+    DEFAULT_METRICS,
     DIMENSIONS,
     CampaignFacts,
     CorrectionFacts,
     ReportQuery,
     build_report,
 )
+from tracker.ingest.export import csv_lines
 from tracker.projections.catalog import Catalog
 from tracker.projections.reports import (
     CONVERSION_DIMENSIONS,
@@ -52,6 +54,71 @@ def offset_segments(tz: str, lo: datetime, hi: datetime) -> list[tuple[datetime,
         t += QUARTER
     segments.append((start, hi, current))
     return segments
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def report_query(
+    *,
+    start: date,
+    end: date,
+    tz: str = "UTC",
+    currency: str = "USD",
+    dimensions: str = "day",
+    metrics: str = ",".join(DEFAULT_METRICS),
+    app_id: str | None = None,
+    campaign_id: str | None = None,
+    partner_id: str | None = None,
+    link_code: str | None = None,
+) -> ReportQuery:
+    """A checked query from what the API and the command line take (comma lists of names)."""
+    return ReportQuery(
+        start=start,
+        end=end,
+        tz=tz,
+        currency=currency,
+        dimensions=_names(dimensions),
+        metrics=_names(metrics),
+        app_id=app_id,
+        campaign_id=campaign_id,
+        partner_id=partner_id,
+        link_code=link_code,
+    ).checked()
+
+
+def report_table(report: dict[str, Any], query: ReportQuery) -> str:
+    """Aligned columns for a terminal, the totals last."""
+    columns = [DIMENSIONS[d] for d in query.dimensions] + list(query.metrics)
+    lines = [
+        [str(row.get(c, "")) if row.get(c) is not None else "" for c in columns]
+        for row in report["rows"]
+    ]
+    totals = [
+        str(report["totals"].get(c, "")) if report["totals"].get(c) is not None else ""
+        for c in columns
+    ]
+    if query.dimensions:
+        totals[0] = "total"
+    table = [columns, *lines, totals]
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table
+    )
+
+
+def report_csv(report: dict[str, Any], query: ReportQuery) -> str:
+    columns = [DIMENSIONS[d] for d in query.dimensions] + list(query.metrics)
+    header, line = csv_lines(columns)
+    out = [header]
+    for row in report["rows"]:
+        out.append(line({k: "" if v is None else v for k, v in row.items()}))
+    totals = {k: "" if v is None else v for k, v in report["totals"].items()}
+    if query.dimensions:
+        totals[DIMENSIONS[query.dimensions[0]]] = "total"
+    out.append(line(totals))
+    return "".join(out)
 
 
 class ReportService:

@@ -29,7 +29,7 @@ from tracker.domain.rules import check_date_range
 from tracker.web.auth import requires
 from tracker.web.context import tracker
 from tracker.web.responses import json_response
-from tracker.web.schemas import Currency
+from tracker.web.schemas import Currency, Day
 
 fx_api = Blueprint("fx_api", __name__, url_prefix="/api/v1")
 
@@ -97,8 +97,8 @@ class FxRatesOut(Struct):
 
 
 class FxRatesQuery(Struct):
-    from_: date | None = msgspec.field(default=None, name="from")
-    to: date | None = None
+    from_: Day | None = msgspec.field(default=None, name="from")
+    to: Day | None = None
     currency: Currency | None = None
 
 

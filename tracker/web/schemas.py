@@ -29,6 +29,7 @@ from tracker.domain.catalog.vocabulary import (
     TokenRole,
 )
 from tracker.domain.errors import DomainError
+from tracker.domain.rules import DAY_PATTERN, EARLIEST_DAY, LATEST_DAY, MAX_AMOUNT_DIGITS
 from tracker.web.openapi import ref
 
 
@@ -88,7 +89,15 @@ Url = Annotated[str, Meta(min_length=1, max_length=4096, pattern=URL_PATTERN)]
 # An empty string takes the URL away.
 UrlOrEmpty = Annotated[str, Meta(max_length=4096, pattern=f"^(?![\\s\\S])|{URL_PATTERN}")]
 UtmSources = Annotated[list[Annotated[str, Meta(min_length=1, max_length=200)]], Meta(min_length=1)]
-Money = Annotated[str, Meta(pattern=r"^-?\d+(\.\d+)?$", max_length=40)]
+Money = Annotated[str, Meta(pattern=rf"^-?0*\d{{1,{MAX_AMOUNT_DIGITS}}}(\.\d+)?$", max_length=40)]
+# A day between EARLIEST_DAY and LATEST_DAY.
+Day = Annotated[
+    date,
+    Meta(
+        description=f"a day from {EARLIEST_DAY} to {LATEST_DAY}",
+        extra_json_schema={"pattern": DAY_PATTERN},
+    ),
+]
 Currency = Annotated[
     str,
     Meta(
@@ -199,8 +208,8 @@ class LinkPatch(Struct, forbid_unknown_fields=True):
 class TariffIn(Struct, forbid_unknown_fields=True):
     model: TariffModel
     currency: Currency
-    starts_on: date
-    ends_on: date | None = None
+    starts_on: Day
+    ends_on: Day | None = None
     target: CpaTarget | None = None
     event_name: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
     rate: Money | None = None
@@ -208,15 +217,15 @@ class TariffIn(Struct, forbid_unknown_fields=True):
 
 
 class TariffPatch(Struct, forbid_unknown_fields=True):
-    ends_on: date
+    ends_on: Day
 
 
 class CorrectionIn(Struct, forbid_unknown_fields=True):
     app_id: str
     amount: Money
     currency: Currency
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     timezone: TimeZone = "UTC"
     description: Annotated[str, Meta(max_length=1000)] = ""
 

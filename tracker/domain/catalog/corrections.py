@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from tracker.domain.catalog._shared import stable_topics
 from tracker.domain.errors import DomainError
-from tracker.domain.rules import check_currency, check_date_range, check_timezone
+from tracker.domain.rules import check_currency, check_date_range, check_timezone, parse_amount
 
 
 @stable_topics
@@ -49,12 +49,7 @@ class Correction(Aggregate):
         timezone: str,
         description: str,
     ) -> Correction:
-        try:
-            value = Decimal(str(amount))
-        except ArithmeticError:
-            raise DomainError("amount", f"{amount!r} is not a decimal number") from None
-        if not value.is_finite():
-            raise DomainError("amount", "must be a finite number")
+        value = parse_amount("amount", amount)
         check_currency("currency", currency)
         check_date_range("starts_on", starts_on, "ends_on", ends_on)
         check_timezone("timezone", timezone)
