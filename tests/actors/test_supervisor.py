@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 from tests.actors.test_ingest_writer import RecordingApp, _event
@@ -101,3 +102,47 @@ async def test_stop_gives_up_on_a_writer_that_never_finishes(tmp_path, autojump_
             await supervisor.stop()
             assert trio.current_time() - started >= 3
     assert outcome == ["refused"]
+
+
+class FailsOnce:
+    """Starts, then fails once after it started; the second run serves until cancelled."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        self.runs += 1
+        task_status.started()
+        if self.runs == 1:
+            await trio.sleep(1)
+            raise ValueError("text with a NUL character")
+        await trio.sleep_forever()
+
+
+class CannotStart:
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        raise OSError("no such database")
+
+
+async def test_a_failed_actor_is_restarted_and_the_others_go_on(autojump_clock):
+    failing, other = FailsOnce(), Forever()
+    supervisor = Supervisor([failing, other])
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(supervisor.run)
+            while failing.runs < 2:
+                await trio.sleep(0.5)
+            assert not other.cancelled
+            failure = supervisor.failures["FailsOnce"]
+            assert (failure.count, failure.error) == (1, "ValueError: text with a NUL character")
+            await supervisor.stop()
+    assert other.cancelled
+
+
+async def test_an_actor_that_cannot_start_fails_the_process():
+    supervisor = Supervisor([Forever(), CannotStart()])
+    with pytest.raises(BaseExceptionGroup) as caught, trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(supervisor.run)
+    assert caught.value.subgroup(OSError) is not None
+    assert supervisor.failures == {}

@@ -460,10 +460,12 @@ class ImpressionOut(Struct):
 # health
 
 
-class HealthOut(Struct):
-    """The process serves."""
+class HealthOut(Struct, omit_defaults=True):
+    """The process serves; ``degraded``: some of its actors failed lately and are being
+    restarted (actor -> its last error)."""
 
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"]
+    failing: dict[str, str] = {}
 
 
 # answers that are not JSON, for ``tracker.web.openapi.answers``

@@ -20,6 +20,7 @@ from tracker.web.reports_api import reports_api
 from tracker.web.responses import json_response
 
 MAX_BODY_BYTES = 1024 * 1024
+RECENT_FAILURE_SECONDS = 300.0
 
 
 def create_app(process: Process) -> QuartTrio:
@@ -55,6 +56,16 @@ def create_app(process: Process) -> QuartTrio:
     @app.get("/healthz")
     @document_response(HealthOut)
     async def healthz() -> Response:
+        """200 while the process serves; ``degraded`` names the actors that failed within the
+        last ``RECENT_FAILURE_SECONDS`` (each is restarted; docs/deployment.md)."""
+        now = trio.current_time()
+        failing = {
+            name: f"{f.error} ({f.count} failures)"
+            for name, f in supervisor.failures.items()
+            if now - f.at < RECENT_FAILURE_SECONDS
+        }
+        if failing:
+            return json_response({"status": "degraded", "failing": failing})
         return json_response({"status": "ok"})
 
     @app.before_serving
