@@ -32,6 +32,7 @@ from tracker.services.catalog import CatalogService
 from tracker.services.ingest import IngestService
 from tracker.services.postbacks import PostbackService
 from tracker.services.reports import ReportService
+from tracker.services.touch import TouchService
 from tracker.settings import Settings
 from tracker.stores import MemoryViewStore, ViewStore, catch_up, open_view_store
 from tracker.web.touch import TouchHandler
@@ -203,7 +204,7 @@ def build_process(tracker: Tracker, role: Role) -> Process:
     attributor = AttributorActor(tracker.attribution, refresh_touchpoints=role.owns_views)
     web = WebServices(
         tracker=tracker,
-        touch=TouchHandler(tracker, writer),
+        touch=TouchHandler(TouchService(tracker, writer)),
         ingest=IngestService(
             tracker.stores.ingest,
             attributor,

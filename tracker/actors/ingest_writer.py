@@ -13,13 +13,11 @@ import trio.testing
 from eventsourcing.persistence import StoredEvent
 
 from tracker.application import TrackerApplication
-from tracker.ingest.store import insert_stored_events
+from tracker.ingest.store import WriteFailed, insert_stored_events
+
+__all__ = ["IngestWriterActor", "WriteFailed"]
 
 log = logging.getLogger(__name__)
-
-
-class WriteFailed(Exception):
-    """The event was not stored: nothing may be answered as if it were."""
 
 
 class _Batch:

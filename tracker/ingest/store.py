@@ -16,6 +16,10 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 
+class WriteFailed(Exception):
+    """The event was not stored: nothing may be answered as if it were."""
+
+
 def _hex(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
 
