@@ -9,6 +9,7 @@ import sys
 
 import trio
 
+from tracker.domain.catalog.vocabulary import TOKEN_ROLES
 from tracker.settings import Settings, load_settings
 
 
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     token = sub.add_parser("token", help="manage API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="print a new token once")
-    create.add_argument("--role", choices=["admin", "viewer", "partner"], required=True)
+    create.add_argument("--role", choices=TOKEN_ROLES, required=True)
     create.add_argument("--partner", help="partner id (partner tokens)")
     create.add_argument("--label", default="cli")
     revoke = token_sub.add_parser("revoke", help="revoke a token by its id (GET /api/v1/tokens)")

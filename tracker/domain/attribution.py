@@ -36,7 +36,6 @@ MAX_FINGERPRINT_HOURS = 24
 MAX_CLICK_WINDOW_HOURS = 720
 MAX_VIEW_WINDOW_HOURS = 168
 CTIT_SUSPICIOUS_SECONDS = 10
-ACTIVITY_TYPES = ("install", "launch", "registration", "login", "purchase", "custom")
 
 Bucket = Literal["click", "impression", "preinstall", "organic"]
 Method = Literal["preinstall", "referrer", "device_id", "probabilistic", "organic", "kept"]

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import DomainEvent
 
 DEVICE_ID_FIELDS = ("gaid", "idfa", "android_id", "oaid", "idfv", "app_set_id")
+SdkEventType = Literal["install", "launch", "registration", "login", "purchase", "custom"]
+SDK_EVENT_TYPES: tuple[str, ...] = get_args(SdkEventType)
 SUBID_FIELDS = (
     "network",
     "campaign",

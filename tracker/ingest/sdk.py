@@ -16,7 +16,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from tracker.domain.errors import DomainError
-from tracker.domain.ingest import DEVICE_ID_FIELDS, SdkEventReceived
+from tracker.domain.ingest import DEVICE_ID_FIELDS, SdkEventReceived, SdkEventType
 from tracker.domain.rules import check_currency
 from tracker.ingest.params import MAX_VALUE_LENGTH, _device_id
 
@@ -28,7 +28,6 @@ MAX_EVENT_PARAMS = 64
 # per event, in its currency: the report counters sum revenue exactly, up to about 9.2 * 10**12
 # per cell (tracker/projections/tables.py)
 MAX_REVENUE = Decimal(10**9)
-EVENT_TYPES = ("install", "launch", "registration", "login", "purchase", "custom")
 
 Id = Annotated[str, Meta(min_length=1, max_length=128)]
 
@@ -45,7 +44,7 @@ class DeviceIn(Struct, kw_only=True, forbid_unknown_fields=True):
 
 class EventIn(Struct, kw_only=True, forbid_unknown_fields=True):
     event_id: Id
-    type: Literal["install", "launch", "registration", "login", "purchase", "custom"]
+    type: SdkEventType
     ts: datetime | None = None
     device: DeviceIn = msgspec.field(default_factory=DeviceIn)
     ip: Annotated[str, Meta(max_length=64)] | None = None
