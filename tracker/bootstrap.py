@@ -29,6 +29,7 @@ from tracker.projections.reports import ConversionCountsProjection, TouchCountsP
 from tracker.projections.touchpoints import TouchpointProjection
 from tracker.services.attribution import AttributionService
 from tracker.services.catalog import CatalogService
+from tracker.services.history import HistoryService
 from tracker.services.ingest import IngestService
 from tracker.services.postbacks import PostbackService
 from tracker.services.reports import ReportService
@@ -81,6 +82,7 @@ class Tracker:
             self.stores, self.catalog, self.views, self.plugins, self.partners
         )
         self.reports = ReportService(self.catalog, self.views, self.settings.report_timezones)
+        self.history = HistoryService(self.stores)
 
     @property
     def country_of(self) -> CountryOf:

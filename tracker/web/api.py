@@ -605,26 +605,6 @@ async def revoke_token(token_id: str) -> Response:
 # event history for auditors
 
 
-def _event_json(tracker: Tracker, stream: str, notification: Any) -> dict[str, Any]:
-    app = tracker.stores.named(stream)
-    event = app.mapper.to_domain_event(notification)
-    hidden = getattr(type(event), "hidden_fields", ())
-    data = {
-        k: present.hidden(v) if k in hidden else v
-        for k, v in vars(event).items()
-        if k not in ("originator_id", "originator_version", "timestamp")
-    }
-    return {
-        "position": notification.id,
-        "type": notification.topic.rpartition(":")[2],
-        "topic": notification.topic,
-        "aggregate_id": str(notification.originator_id),
-        "version": notification.originator_version,
-        "ts": event.timestamp,
-        "data": msgspec.to_builtins(data, enc_hook=str),
-    }
-
-
 @api.get("/events")
 @requires("read")
 @validate_querystring(EventsQuery)
@@ -634,13 +614,7 @@ async def list_events(query_args: EventsQuery) -> Response:
     _not_for_partners()
     if current_principal().role not in ("admin", "viewer"):
         raise Forbidden("Authorization", "not allowed")
-    tracker = _tracker()
-    app = tracker.stores.named(query_args.stream)
-    notifications = await trio.to_thread.run_sync(
-        partial(
-            app.recorder.select_notifications, start=query_args.after + 1, limit=query_args.limit
-        )
+    page = partial(
+        _tracker().history.page, query_args.stream, after=query_args.after, limit=query_args.limit
     )
-    events = [_event_json(tracker, query_args.stream, n) for n in notifications]
-    next_position = notifications[-1].id if len(notifications) == query_args.limit else None
-    return json_response({"stream": query_args.stream, "events": events, "next": next_position})
+    return json_response(await trio.to_thread.run_sync(page))

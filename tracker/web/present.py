@@ -74,17 +74,6 @@ def partner_settings(app_id: str, settings: dict[str, str]) -> dict[str, Any]:
     return {"app_id": app_id, "settings": dict.fromkeys(sorted(settings), "set")}
 
 
-HIDDEN = "<hidden>"
-
-
-def hidden(value: Any) -> Any:
-    """A secret event field as the event history shows it: a mapping keeps its names (None
-    still says removed), anything else set shows as ``<hidden>``."""
-    if isinstance(value, dict):
-        return {k: None if v is None else HIDDEN for k, v in value.items()}
-    return None if value is None else HIDDEN
-
-
 def traffic_type(t: TrafficType | str) -> dict[str, Any]:
     if isinstance(t, str):
         return {"name": t, "title": t, "standard": True, "archived": False}
