@@ -93,3 +93,37 @@ def test_partners_lists_the_loaded_plugins_with_their_distribution_and_partners(
     assert "system_partners: tracker 0.1.0" in out
     assert "template_postbacks: tracker 0.1.0" in out
     assert "organic (system): Organic" in out
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_report_prints_what_the_api_answers(
+    client: Any, tracker: Tracker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.attribution_world import World
+
+    world = World(tracker)
+    code = world.link(world.app())
+    t = datetime(2026, 11, 1, 22, 50, tzinfo=UTC)
+    for i in range(3):
+        world.touch(code, t + timedelta(minutes=i * 10))  # 22:50, 23:00, 23:10 UTC
+    span = ["--from", "2026-11-01", "--to", "2026-11-02", "--tz", "Asia/Kolkata"]
+    assert main(["report", *span, "--metrics", "clicks", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["day,clicks", "2026-11-02,3", "total,3"]  # 04:20 onwards in Kolkata
+    assert main(["report", *span, "--metrics", "clicks"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in table] == [
+        ["day", "clicks"],
+        ["2026-11-02", "3"],
+        ["total", "3"],
+    ]
+    _, api = await call(
+        client,
+        "GET",
+        "/api/v1/reports?from=2026-11-01&to=2026-11-02&tz=Asia/Kolkata&metrics=clicks",
+    )
+    assert api["rows"] == [{"day": "2026-11-02", "clicks": 3}]
+    assert main(["report", "--from", "2026-11-31", "--to", "2026-12-01"]) == 2
+    assert capsys.readouterr().err.startswith("error: from:")
