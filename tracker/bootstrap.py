@@ -81,7 +81,9 @@ class Tracker:
         self.postbacks = PostbackService(
             self.stores, self.catalog, self.views, self.plugins, self.partners
         )
-        self.reports = ReportService(self.catalog, self.views, self.settings.report_timezones)
+        self.reports = ReportService(
+            self.stores, self.catalog, self.views, self.settings.report_timezones
+        )
         self.history = HistoryService(self.stores)
 
     @property

@@ -138,7 +138,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     tracker = bootstrap(settings)
     try:
-        tracker.update_views()
+        tracker.reports.catch_up()
         built = tracker.reports.report(query)
     except DomainError as e:
         print(f"error: {e}", file=sys.stderr)

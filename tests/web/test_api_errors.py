@@ -167,3 +167,5 @@ async def test_a_failing_projection_leaves_clicks_served_and_healthz_degraded(
         assert health["status"] == "degraded"
         assert "NUL" in health["failing"]["ProjectorActor"]
         assert (await client.get(f"/c/{code}")).status_code == 302
+        day = tracker.clock().date()
+        await call(client, "GET", f"/api/v1/reports?from={day}&to={day}", expect=200)

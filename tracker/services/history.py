@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 if TYPE_CHECKING:
-    from tracker.bootstrap import EventStores
+    from tracker.application import EventStores
 
 HIDDEN = "<hidden>"
 

@@ -4,9 +4,10 @@ builder (``tracker/domain/reports.py``) make the rows. Blocking: run it in a thr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from tracker.domain.reports import (
@@ -27,7 +28,12 @@ from tracker.projections.reports import (
     ConversionCountsProjection,
     TouchCountsProjection,
 )
-from tracker.stores import ViewStore
+from tracker.stores import ViewStore, catch_up
+
+if TYPE_CHECKING:
+    from tracker.application import EventStores
+
+log = logging.getLogger(__name__)
 
 QUARTER = timedelta(minutes=15)
 TOUCH_SUMS = ("impressions", "clicks", "link_cost")
@@ -122,7 +128,14 @@ def report_csv(report: dict[str, Any], query: ReportQuery) -> str:
 
 
 class ReportService:
-    def __init__(self, catalog: Catalog, views: ViewStore, zones: Sequence[str] = ("UTC",)) -> None:
+    def __init__(
+        self,
+        stores: EventStores,
+        catalog: Catalog,
+        views: ViewStore,
+        zones: Sequence[str] = ("UTC",),
+    ) -> None:
+        self._stores = stores
         self._catalog = catalog
         self._views = views
         self._zones = tuple(zones)
@@ -130,6 +143,18 @@ class ReportService:
         self.conversions = ConversionCountsProjection(zones)
         for projection in (self.touches, self.conversions):
             views.declare(projection.name, projection.tables)
+
+    def catch_up(self) -> None:
+        """Bring the counters up to their streams' heads (in a process that owns the views).
+        A counter that cannot take an event is logged and reported as it stands: the
+        projector fails on the same event and ``/healthz`` names it."""
+        for projection in (self.touches, self.conversions):
+            try:
+                catch_up(self._stores.named(projection.application), projection, self._views)
+            except Exception:
+                log.exception(
+                    "the %s counters cannot catch up; reporting them as they are", projection.name
+                )
 
     def report(self, query: ReportQuery) -> dict[str, Any]:
         query = query.checked()

@@ -79,8 +79,7 @@ async def report(query_args: ReportArgs) -> Response:
     service = tracker().reports
     limiter = current_app.config["READ_LIMITER"]
     if services().owns_views:
-        t = tracker()
-        await trio.to_thread.run_sync(t.update_views, limiter=limiter)
+        await trio.to_thread.run_sync(service.catch_up, limiter=limiter)
     built = await trio.to_thread.run_sync(partial(service.report, query), limiter=limiter)
     if query_args.format == "csv":
         return Response(report_csv(built, query), content_type=CSV_CONTENT_TYPE)
