@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from tracker.domain.macros import (
     SUBID_MACROS,
     SYSTEM_MACROS,
     PostbackFacts,
+    device_ids,
     macro_values,
     macros_in,
     render,
@@ -88,8 +90,8 @@ EXPECTED = {
     "mt_app_set_id": APP_SET_ID,
     "mt_app_set_id_lc": APP_SET_ID,
     "mt_app_set_id_uc": APP_SET_ID.upper(),
-    "mt_idfa_or_gaid": IDFA,
-    "mt_idfa_upper_or_gaid_lower": IDFA.upper(),
+    "mt_idfa_or_gaid": GAID,  # FULL is an Android app's: its GAID, though an IDFA is known
+    "mt_idfa_upper_or_gaid_lower": GAID,
     "mt_instance_id": INSTANCE_ID,
     "mt_event_ts": "1772366430",
     "mt_event_name": "buy_gems",
@@ -183,14 +185,58 @@ def test_device_id_case_variants(device: str) -> None:
         ({}, None, None),
     ],
 )
-def test_idfa_or_gaid_falls_back_to_the_gaid(
+def test_idfa_or_gaid_falls_back_to_the_gaid_on_another_platform(
     device: dict[str, str], or_gaid: str | None, upper_or_lower: str | None
 ) -> None:
-    values = macro_values(facts(device=device))
+    for platform in (None, "web"):
+        values = macro_values(facts(device=device, platform=platform))
+        assert values.get("mt_idfa_or_gaid") == or_gaid
+        assert values.get("mt_idfa_upper_or_gaid_lower") == upper_or_lower
+        template = "{mt_idfa_or_gaid}|{mt_idfa_upper_or_gaid_lower}"
+        assert render(template, values) == f"{or_gaid or ''}|{upper_or_lower or ''}"
+
+
+@pytest.mark.parametrize(
+    ("platform", "device", "or_gaid", "upper_or_lower"),
+    [
+        ("ios", {"idfa": "AbCd", "gaid": "EfGh"}, "AbCd", "ABCD"),
+        ("ios", {"gaid": "EfGh"}, None, None),
+        ("android", {"idfa": "AbCd", "gaid": "EfGh"}, "EfGh", "efgh"),
+        ("android", {"idfa": "AbCd"}, None, None),
+        ("android", {"gaid": "EFGH"}, "EFGH", "efgh"),
+    ],
+)
+def test_idfa_or_gaid_is_the_advertising_id_of_the_apps_platform(
+    platform: str, device: dict[str, str], or_gaid: str | None, upper_or_lower: str | None
+) -> None:
+    values = macro_values(facts(device=device, platform=platform))
     assert values.get("mt_idfa_or_gaid") == or_gaid
     assert values.get("mt_idfa_upper_or_gaid_lower") == upper_or_lower
-    template = "{mt_idfa_or_gaid}|{mt_idfa_upper_or_gaid_lower}"
-    assert render(template, values) == f"{or_gaid or ''}|{upper_or_lower or ''}"
+
+
+SHARED = {"idfa": "aaaa0000", "gaid": "aaaa0000"}  # one partner token under both names
+
+
+@pytest.mark.parametrize(
+    ("platform", "event", "click", "expected"),
+    [
+        ("android", {"gaid": "g1"}, SHARED, {"gaid": "g1"}),
+        ("android", {}, SHARED | {"idfv": "v", "oaid": "o"}, {"gaid": "aaaa0000", "oaid": "o"}),
+        ("ios", {"idfa": "i1"}, SHARED, {"idfa": "i1"}),
+        ("ios", {}, SHARED | {"android_id": "a", "idfv": "v"}, {"idfa": "aaaa0000", "idfv": "v"}),
+        ("web", {"instance_id": "x"}, SHARED, {"instance_id": "x"} | SHARED),
+        (None, {"gaid": "g1"}, SHARED, {"gaid": "g1", "idfa": "aaaa0000"}),
+        # The event's own ids are kept whatever the platform: only the click's are filtered.
+        ("android", {"idfa": "i1"}, {}, {"idfa": "i1"}),
+    ],
+)
+def test_an_install_takes_no_device_id_of_the_other_platform_from_its_click(
+    platform: str | None,
+    event: dict[str, str],
+    click: dict[str, str],
+    expected: dict[str, str],
+) -> None:
+    assert device_ids(platform, event, click) == expected
 
 
 # time
@@ -477,4 +523,5 @@ def test_docs_example_template_renders_as_shown() -> None:
         "&idfa={mt_idfa_upper_or_gaid_lower}&ts={mt_event_ts}&id={mt_postback_id}"
     )
     assert template in text
-    assert render(template, macro_values(FULL)) in text
+    ios = msgspec.structs.replace(FULL, platform="ios")
+    assert render(template, macro_values(ios)) in text

@@ -79,8 +79,14 @@ def _device_macros() -> dict[str, str]:
 
 SYSTEM_MACROS: dict[str, str] = {
     **_device_macros(),
-    "mt_idfa_or_gaid": "the IDFA if there is one, else the GAID",
-    "mt_idfa_upper_or_gaid_lower": "the IDFA uppercased if there is one, else the GAID lowercased",
+    "mt_idfa_or_gaid": (
+        "the IDFA on iOS, the GAID on Android; on another platform the IDFA if there is one, "
+        "else the GAID"
+    ),
+    "mt_idfa_upper_or_gaid_lower": (
+        "the IDFA uppercased on iOS, the GAID lowercased on Android; on another platform the "
+        "IDFA uppercased if there is one, else the GAID lowercased"
+    ),
     "mt_instance_id": "the SDK's id of this installation of the app",
     "mt_event_ts": "when the event happened, unix seconds",
     "mt_event_name": "the event's name (custom events)",
@@ -119,12 +125,41 @@ def _money(revenue: Decimal) -> str:
     return format(revenue, "f")
 
 
-def _idfa_upper_or_gaid_lower(device: Mapping[str, str]) -> str | None:
+# The device ids only one platform has. A click may carry the other platform's too: a partner
+# with one token for both (Unity's {ifa}) fills mt_idfa and mt_gaid with the same value.
+PLATFORM_DEVICE_IDS: dict[str, frozenset[str]] = {
+    "android": frozenset({"gaid", "android_id", "oaid", "app_set_id"}),
+    "ios": frozenset({"idfa", "idfv"}),
+}
+
+
+def device_ids(
+    platform: str | None, event: Mapping[str, str], click: Mapping[str, str]
+) -> dict[str, str]:
+    """The device ids of a postback: the event's, then those of the attributed click the event
+    lacks, except the click's ids of the other platform (an Android install takes no IDFA
+    from its click, an iOS install no GAID). Any platform else takes every id."""
+    others: set[str] = set()
+    if platform in PLATFORM_DEVICE_IDS:
+        for other, names in PLATFORM_DEVICE_IDS.items():
+            if other != platform:
+                others |= names
+    ids = dict(event)
+    for name, value in click.items():
+        if name not in others:
+            ids.setdefault(name, value)
+    return ids
+
+
+def _advertising_id(platform: str | None, device: Mapping[str, str]) -> tuple[str | None, bool]:
+    """The advertising id of the app's platform, and whether it is an IDFA."""
+    if platform == "ios":
+        return device.get("idfa") or None, True
+    if platform == "android":
+        return device.get("gaid") or None, False
     if device.get("idfa"):
-        return device["idfa"].upper()
-    if device.get("gaid"):
-        return device["gaid"].lower()
-    return None
+        return device["idfa"], True
+    return device.get("gaid") or None, False
 
 
 def _system_values(f: PostbackFacts) -> dict[str, str | None]:
@@ -135,8 +170,11 @@ def _system_values(f: PostbackFacts) -> dict[str, str | None]:
         values[f"mt_{field}"] = raw
         values[f"mt_{field}_lc"] = raw.lower() if raw else None
         values[f"mt_{field}_uc"] = raw.upper() if raw else None
-    values["mt_idfa_or_gaid"] = device.get("idfa") or device.get("gaid")
-    values["mt_idfa_upper_or_gaid_lower"] = _idfa_upper_or_gaid_lower(device)
+    ad_id, is_idfa = _advertising_id(f.platform, device)
+    values["mt_idfa_or_gaid"] = ad_id
+    values["mt_idfa_upper_or_gaid_lower"] = (
+        None if ad_id is None else ad_id.upper() if is_idfa else ad_id.lower()
+    )
     values["mt_instance_id"] = device.get("instance_id")
     values["mt_event_ts"] = str(_unix("event_ts", f.event_ts))
     values["mt_event_name"] = f.event_name

@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 
 from tracker.application import EventStores
 from tracker.domain.ingest import SdkEventReceived, TouchpointRecorded
-from tracker.domain.macros import PostbackFacts, macro_values
+from tracker.domain.macros import PostbackFacts, device_ids, macro_values
 from tracker.domain.postbacks import (
     PostbackAttempted,
     PostbackConfig,
@@ -196,11 +196,11 @@ class PostbackService:
         click = self._event(source.touchpoint_id)
         sdk = sdk if isinstance(sdk, SdkEventReceived) else None
         touch = click if isinstance(click, TouchpointRecorded) else None
-        device = dict(sdk.device) if sdk else {}
-        if touch is not None:
-            for name, value in touch.device.items():
-                device.setdefault(name, value)
         app = self._catalog.app(source.app_id)
+        platform = app.platform if app is not None else None
+        device = device_ids(
+            platform, sdk.device if sdk else {}, touch.device if touch is not None else {}
+        )
         return PostbackFacts(
             postback_id="",
             event_type=source.event_type,
@@ -214,7 +214,7 @@ class PostbackService:
             campaign_id=source.campaign_id,
             partner_id=source.partner_id,
             link_code=source.link_code,
-            platform=app.platform if app is not None else None,
+            platform=platform,
             device=device,
             ip=sdk.ip if sdk else None,
             ua=sdk.ua if sdk else None,
