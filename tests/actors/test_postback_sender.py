@@ -13,6 +13,7 @@ import trio
 
 from tests.attribution_world import World, world_with_postback
 from tests.receiver import Receiver
+from tracker import DeliveryOutcome, PartnerSpec, PostbackRequest, hookimpl
 from tracker.actors.postback_sender import PostbackSenderActor
 from tracker.bootstrap import Tracker, bootstrap
 from tracker.replay import replay
@@ -216,3 +217,76 @@ async def test_a_postback_with_a_secret_arrives_signed(tracker, clock):
     expected = "sha256=" + hmac.new(b"s" * 32, message, hashlib.sha256).hexdigest()
     assert got.headers["x-tracker-signature"] == expected
     assert got.headers["x-tracker-postback-id"] == attempt.delivery_id
+
+
+class TokPlugin:
+    """An integrated partner that builds its own requests (to its API) and reads its answers
+    by its own rule: what an own postback filtered to it must not go through."""
+
+    @hookimpl
+    def tracker_register_partners(self) -> list[PartnerSpec]:
+        return [PartnerSpec(id="tok", title="Tok", settings=("access_token",))]
+
+    @hookimpl
+    def tracker_build_postback(self, partner, template, values, secret):
+        if partner is None or partner.id != "tok":
+            return None
+        return PostbackRequest(method="POST", url="https://api.tok.invalid/track", body="{}")
+
+    @hookimpl
+    def tracker_classify_response(self, partner, request, response):
+        if partner is None or partner.id != "tok":
+            return None
+        return DeliveryOutcome(verdict="failed", reason="tok's rule")
+
+
+def tok_world(tracker: Tracker, url: str, **postback) -> tuple[World, str, str]:
+    """An app, a link of the integrated partner ``tok`` and an own postback of its installs,
+    filtered to ``tok``, to ``url``: (world, app id, link code)."""
+    world = World(tracker)
+    app_id = world.app()
+    code = world.link(app_id, partner_id="tok")
+    fields = dict(
+        title="Installs of Tok's users",
+        event="install",
+        event_name=None,
+        partner_id="tok",
+        campaign_id=None,
+        app_id=None,
+        mode="attributed",
+        method="GET",
+        url=url,
+        body=None,
+    )
+    tracker.catalog_service.configure_postback(**{**fields, **postback})
+    tracker.refresh_directory()
+    return world, app_id, code
+
+
+async def test_an_own_postback_filtered_to_a_partner_is_not_that_partners_request(settings, clock):
+    receiver = Receiver()
+    tracker = bootstrap(settings, clock=clock, extra_plugins=[TokPlugin()])
+    try:
+        with trio.fail_after(30):
+            async with trio.open_nursery() as nursery:
+                url = await receiver.start(nursery)
+                world, app_id, code = tok_world(
+                    tracker, url + "/own?id={mt_postback_id}", secret="s" * 32
+                )
+                _install(world, app_id, code, clock)
+                sender = _sender(tracker, clock)
+                [attempt] = await sender.tick()
+                await sender.aclose()
+                nursery.cancel_scope.cancel()
+        [row] = tracker.postbacks.attempts()
+    finally:
+        tracker.close()
+    # Sent to its own URL, signed with its own secret, read by the default rule ...
+    assert (attempt.verdict, attempt.reason) == ("delivered", "HTTP 200")
+    [got] = receiver.requests
+    assert urlsplit(got.target).path == "/own"
+    message = f"GET\n{attempt.url}\n".encode()
+    expected = "sha256=" + hmac.new(b"s" * 32, message, hashlib.sha256).hexdigest()
+    assert got.headers["x-tracker-signature"] == expected
+    # ... and still the partner's delivery: its token lists it.
+    assert row["partner_id"] == "tok"

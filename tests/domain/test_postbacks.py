@@ -11,6 +11,7 @@ from tracker import PartnerSpec, PostbackTemplate
 from tracker.domain.postbacks import (
     PostbackConfig,
     PostbackSource,
+    hook_partner,
     next_due,
     receivers,
 )
@@ -119,3 +120,14 @@ def test_retries_start_within_a_minute_grow_and_stop_after_a_day():
     assert dues[0] <= timedelta(minutes=1)
     assert all(a <= b for a, b in itertools.pairwise(dues))
     assert timedelta(hours=20) < at - T0 <= timedelta(hours=24)
+
+
+def test_only_a_partners_own_template_goes_through_its_plugin():
+    configs = [_config(partner_id="net", mode="all")]
+    found = receivers(_source(), partners={"net": NET}, configs=configs, sending={})
+    assert [(r.key, r.partner_id) for r in found] == [
+        ("partner:net", "net"),
+        ("postback:pb1", "net"),
+    ]
+    # The filter keeps the delivery the partner's (its token lists it); the hooks see None.
+    assert [hook_partner(r.key, r.partner_id) for r in found] == ["net", None]

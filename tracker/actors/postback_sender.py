@@ -271,7 +271,7 @@ class PostbackSenderActor:
     async def attempt(self, due: Due) -> PostbackAttempted:
         request = self.service.request_for(due)
         at = self._clock()
-        status, body, outcome = await self.client.perform(request, due.partner_id)
+        status, body, outcome = await self.client.perform(request, due.hook_partner_id)
         verdict, reason = outcome.verdict, outcome.reason
         next_at = None
         if verdict == "retry":

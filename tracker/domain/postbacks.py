@@ -118,6 +118,11 @@ class PostbackSource(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Receiver(msgspec.Struct, frozen=True, kw_only=True):
+    """One receiver of an event. ``partner_id`` is the partner whose template it is
+    (``partner:<id>``) or a configured postback's partner filter (``postback:<id>``): the
+    delivery is that partner's (its token lists it), but only a partner's own template goes
+    through its plugin (``hook_partner``)."""
+
     key: str
     template: PostbackTemplate
     partner_id: str | None = None
@@ -184,20 +189,31 @@ def receivers(
             mode = set_mode.get(source.event_type, mode)
         if not _wanted(mode, source, config.partner_id):
             continue
-        template = PostbackTemplate(
-            url=config.url,
-            method="POST" if config.method == "POST" else "GET",
-            body=config.body,
-        )
-        found.append(
-            Receiver(
-                key=f"postback:{config.id}",
-                template=template,
-                partner_id=config.partner_id,
-                postback_config_id=config.id,
-            )
-        )
+        found.append(own_receiver(config))
     return found
+
+
+def own_receiver(config: PostbackConfig) -> Receiver:
+    """A configured postback as a receiver: its own URL and body templates."""
+    template = PostbackTemplate(
+        url=config.url,
+        method="POST" if config.method == "POST" else "GET",
+        body=config.body,
+    )
+    return Receiver(
+        key=f"postback:{config.id}",
+        template=template,
+        partner_id=config.partner_id,
+        postback_config_id=config.id,
+    )
+
+
+def hook_partner(receiver: str, partner_id: str | None) -> str | None:
+    """The partner whose plugin hooks build and classify a delivery to ``receiver``: an
+    integrated partner's own template (``partner:<id>``) is that partner's; a configured
+    postback (``postback:<id>``) is the advertiser's own, sent to its URL with its secret and
+    read by the default rules, whatever partner it is filtered to."""
+    return partner_id if receiver.startswith("partner:") else None
 
 
 def next_due(first_attempt_at: datetime, attempt: int, at: datetime) -> datetime | None:

@@ -25,6 +25,7 @@ from tracker.domain.postbacks import (
     PostbacksPlanned,
     Receiver,
     delivery_id,
+    hook_partner,
     plan_id,
     receivers,
 )
@@ -54,6 +55,11 @@ class Due(msgspec.Struct, frozen=True, kw_only=True):
     app_id: str
     template: PostbackTemplate
     values: dict[str, str]
+
+    @property
+    def hook_partner_id(self) -> str | None:
+        """The partner whose plugin builds and classifies it (None: an own postback)."""
+        return hook_partner(self.receiver, self.partner_id)
 
 
 class PostbackService:
@@ -272,7 +278,7 @@ class PostbackService:
         if due.partner_id is not None:
             settings = self._catalog.partner_settings(due.partner_id, due.app_id)
             values.update({f"setting_{k}": v for k, v in settings.items()})
-        return self.build(self.partner(due.partner_id), due.template, values, secret)
+        return self.build(self.partner(due.hook_partner_id), due.template, values, secret)
 
     def build(
         self,
