@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from eventsourcing.utils import get_topic
 
-from tests.attribution_world import world_with_postback
+from tests.attribution_world import World, world_with_postback
 from tracker.bootstrap import Tracker, bootstrap
 from tracker.domain.postbacks import PostbackQueued
 from tracker.settings import Settings
@@ -69,3 +69,36 @@ def test_sources_another_process_planned_first_are_not_planned_twice(
         assert len(raced_away) == 1  # refused whole, then one by one: one was planned already
     finally:
         other.close()
+
+
+def test_an_own_postback_without_a_filter_tells_the_attributed_partners_params(
+    tracker: Tracker, clock
+) -> None:
+    world = World(tracker)
+    service = tracker.catalog_service
+    partner = service.create_partner(
+        title="Net", utm_sources=["net"], macros={}, params={"account": "acc 1"}
+    )
+    tracker.refresh_directory()
+    app_id = world.app()
+    code = world.link(app_id, partner_id=str(partner.id))
+    service.configure_postback(
+        title="Every attributed install",
+        event="install",
+        event_name=None,
+        partner_id=None,
+        campaign_id=None,
+        app_id=None,
+        mode="attributed",
+        method="GET",
+        url="https://receiver.example/pb?pp={mtpp_account}",
+        body=None,
+    )
+    tracker.refresh_directory()
+    world.touch(code, clock() - timedelta(minutes=5), gaid=GAIDS[0])
+    install = world.sdk(app_id, "install", clock(), instance_id="i0", gaid=GAIDS[0])
+    tracker.attribution.refresh_touchpoints()
+    tracker.attribution.handle(install)
+    tracker.postbacks.plan(clock())
+    [due] = tracker.postbacks.due(clock(), 10)
+    assert tracker.postbacks.request_for(due).url == "https://receiver.example/pb?pp=acc%201"

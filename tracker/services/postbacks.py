@@ -163,7 +163,9 @@ class PostbackService:
         id_ = delivery_id(source.id, receiver.key)
         mine = dict(values)
         mine["mt_postback_id"] = str(id_)
-        for name, value in self._partner_params(receiver.partner_id).items():
+        # A postback without a partner filter tells the params of the partner the event is
+        # attributed to.
+        for name, value in self._partner_params(receiver.partner_id or source.partner_id).items():
             mine.setdefault(f"mtpp_{name}", value)
         return PostbackQueued(
             originator_id=id_,
