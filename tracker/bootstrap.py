@@ -79,7 +79,7 @@ class Tracker:
         self.catalog_service = CatalogService(self.stores.catalog, self.catalog, self.partners)
         self.attribution = AttributionService(self.stores, self.catalog, self.views)
         self.postbacks = PostbackService(
-            self.stores, self.catalog, self.views, self.plugins, self.partners
+            self.stores, self.catalog, self.views, self.plugins, self.partners, clock=self.clock
         )
         self.reports = ReportService(
             self.stores, self.catalog, self.views, self.settings.report_timezones

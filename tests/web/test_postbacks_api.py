@@ -4,6 +4,8 @@ delivery attempts are listed, filtered, scoped to a partner and exported raw."""
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +14,7 @@ import msgspec
 import pytest
 import trio
 
-from tests.actors.test_postback_sender import _install, _sender
+from tests.actors.test_postback_sender import TokPlugin, _install, _sender
 from tests.attribution_world import world_with_postback
 from tests.receiver import Receiver
 from tests.web.api_helpers import call
@@ -66,6 +68,86 @@ async def test_test_send_renders_sends_and_shows_the_answer(settings, clock):
         got.target
         == urlsplit(shown["request"]["url"]).path + "?" + urlsplit(shown["request"]["url"]).query
     )
+
+
+async def test_test_send_is_built_as_a_delivery_is_at_the_trackers_time(settings, clock):
+    receiver = Receiver()
+    allowed = msgspec.structs.replace(settings, postback_allow_private=True)
+    tracker = bootstrap(allowed, clock=clock, extra_plugins=[TokPlugin()])
+    try:
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                url = await receiver.start(nursery)
+                client = _client(tracker)
+                _, app = await call(
+                    client, "POST", "/api/v1/apps", json={"title": "A", "platform": "ios"}
+                )
+                _, net = await call(
+                    client,
+                    "POST",
+                    "/api/v1/partners",
+                    json={"title": "Net", "utm_sources": ["net"], "params": {"account": "a 1"}},
+                    expect=201,
+                )
+                await call(
+                    client,
+                    "PUT",
+                    f"/api/v1/partners/{net['id']}/settings/{app['id']}",
+                    json={"key": "k1"},
+                    expect=200,
+                )
+                _, custom = await call(
+                    client,
+                    "POST",
+                    "/api/v1/postbacks",
+                    json={
+                        "title": "Net's",
+                        "event": "install",
+                        "partner_id": net["id"],
+                        "app_id": app["id"],
+                        "url": url + "/n?pp={mtpp_account}&k={setting_key}&ts={mt_event_ts}"
+                        "&ifa={mt_idfa_upper_or_gaid_lower}",
+                    },
+                    expect=201,
+                )
+                _, tok = await call(
+                    client,
+                    "POST",
+                    "/api/v1/postbacks",
+                    json={
+                        "title": "Tok's",
+                        "event": "install",
+                        "partner_id": "tok",
+                        "url": url + "/t?id={mt_postback_id}",
+                        "secret": "s" * 32,
+                    },
+                    expect=201,
+                )
+                sample = {"device": {"idfa": "6d92078a-8246-4ba4-ae5b-76104861e7dc"}}
+                _, shown_net = await call(
+                    client, "POST", f"/api/v1/postbacks/{custom['id']}/test", json=sample
+                )
+                _, shown_tok = await call(
+                    client, "POST", f"/api/v1/postbacks/{tok['id']}/test", json={}, expect=200
+                )
+                nursery.cancel_scope.cancel()
+    finally:
+        tracker.close()
+    query = parse_qs(urlsplit(shown_net["request"]["url"]).query)
+    # The partner's params and settings, the iOS app's IDFA, the event at the tracker's time.
+    assert query == {
+        "pp": ["a 1"],
+        "k": ["k1"],
+        "ts": [str(int(clock().timestamp()))],
+        "ifa": ["6D92078A-8246-4BA4-AE5B-76104861E7DC"],
+    }
+    # Filtered to an integrated partner, still sent to its own URL, signed, read by default.
+    assert shown_tok["request"]["url"].startswith(url + "/t?")
+    assert shown_tok["outcome"] == {"verdict": "delivered", "reason": "HTTP 200"}
+    got = receiver.requests[-1]
+    message = f"GET\n{shown_tok['request']['url']}\n".encode()
+    expected = "sha256=" + hmac.new(b"s" * 32, message, hashlib.sha256).hexdigest()
+    assert got.headers["x-tracker-signature"] == expected
 
 
 async def test_test_send_to_a_private_address_is_refused(tracker):

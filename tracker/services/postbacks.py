@@ -5,8 +5,9 @@ each request through the plugins, record attempts. Blocking store calls: the
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,8 @@ import pluggy
 from eventsourcing.persistence import IntegrityError
 
 from tracker.application import EventStores
+from tracker.domain.catalog.postbacks import Postback
+from tracker.domain.errors import NotFound
 from tracker.domain.ingest import SdkEventReceived, TouchpointRecorded
 from tracker.domain.macros import PostbackFacts, device_ids, macro_values
 from tracker.domain.postbacks import (
@@ -26,6 +29,7 @@ from tracker.domain.postbacks import (
     Receiver,
     delivery_id,
     hook_partner,
+    own_receiver,
     plan_id,
     receivers,
 )
@@ -62,6 +66,25 @@ class Due(msgspec.Struct, frozen=True, kw_only=True):
         return hook_partner(self.receiver, self.partner_id)
 
 
+class SampleEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A made-up event to test-send a configured postback with."""
+
+    event_name: str | None = None
+    app_id: str | None = None
+    campaign_id: str | None = None
+    link_code: str | None = None
+    click_id: str | None = None
+    device: dict[str, str] = {}
+    ip: str | None = None
+    ua: str | None = None
+    country: str | None = None
+    revenue: str | None = None  # a decimal string
+    currency: str | None = None
+    subids: dict[str, str] = {}
+    click_params: dict[str, str] = {}
+    event_params: dict[str, str] = {}
+
+
 class PostbackService:
     def __init__(
         self,
@@ -70,7 +93,10 @@ class PostbackService:
         views: ViewStore,
         plugins: pluggy.PluginManager,
         partners: dict[str, PartnerSpec],
+        *,
+        clock: Callable[[], datetime],
     ) -> None:
+        self._clock = clock
         self._app = stores.attribution
         self._ingest = stores.ingest
         self._catalog = catalog
@@ -114,22 +140,7 @@ class PostbackService:
         return len(plans)
 
     def _configs(self) -> list[PostbackConfig]:
-        return [
-            PostbackConfig(
-                id=str(p.id),
-                event=p.event,
-                event_name=p.event_name,
-                partner_id=p.partner_id,
-                campaign_id=p.campaign_id,
-                app_id=p.app_id,
-                mode=p.mode,
-                method=p.method,
-                url=p.url,
-                body=p.body,
-            )
-            for p in self._catalog.postbacks()
-            if not p.deleted
-        ]
+        return [_config(p) for p in self._catalog.postbacks() if not p.deleted]
 
     def _sending(self) -> dict[str, dict[str, dict[str, str]]]:
         ids = set(self._partners) | {str(p.id) for p in self._catalog.partners()}
@@ -161,12 +172,9 @@ class PostbackService:
         self, source: PostbackSource, receiver: Receiver, values: dict[str, str], now: datetime
     ) -> PostbackQueued:
         id_ = delivery_id(source.id, receiver.key)
-        mine = dict(values)
-        mine["mt_postback_id"] = str(id_)
         # A postback without a partner filter tells the params of the partner the event is
         # attributed to.
-        for name, value in self._partner_params(receiver.partner_id or source.partner_id).items():
-            mine.setdefault(f"mtpp_{name}", value)
+        mine = self._with_ids_and_params(values, str(id_), receiver.partner_id or source.partner_id)
         return PostbackQueued(
             originator_id=id_,
             originator_version=1,
@@ -181,6 +189,15 @@ class PostbackService:
             values=mine,
             due_at=now,
         )
+
+    def _with_ids_and_params(
+        self, values: dict[str, str], postback_id: str, partner_id: str | None
+    ) -> dict[str, str]:
+        mine = dict(values)
+        mine["mt_postback_id"] = postback_id
+        for name, value in self._partner_params(partner_id).items():
+            mine.setdefault(f"mtpp_{name}", value)
+        return mine
 
     def _partner_params(self, partner_id: str | None) -> dict[str, str]:
         if partner_id is None:
@@ -273,14 +290,60 @@ class PostbackService:
 
     def request_for(self, due: Due) -> PostbackRequest:
         """The request of an attempt, described by the plugins, with the secrets of now."""
-        values = dict(due.values)
+        receiver = Receiver(
+            key=due.receiver,
+            template=due.template,
+            partner_id=due.partner_id,
+            postback_config_id=due.postback_config_id,
+        )
+        return self._request(receiver, due.app_id, due.values)
+
+    def _request(self, receiver: Receiver, app_id: str, values: dict[str, str]) -> PostbackRequest:
+        values = dict(values)
         secret = None
-        if due.postback_config_id is not None:
-            secret = self._catalog.postback_secret(due.postback_config_id)
-        if due.partner_id is not None:
-            settings = self._catalog.partner_settings(due.partner_id, due.app_id)
+        if receiver.postback_config_id is not None:
+            secret = self._catalog.postback_secret(receiver.postback_config_id)
+        if receiver.partner_id is not None:
+            settings = self._catalog.partner_settings(receiver.partner_id, app_id)
             values.update({f"setting_{k}": v for k, v in settings.items()})
-        return self.build(self.partner(due.hook_partner_id), due.template, values, secret)
+        partner = self.partner(hook_partner(receiver.key, receiver.partner_id))
+        return self.build(partner, receiver.template, values, secret)
+
+    def test_request(self, postback_id: str, sample: SampleEvent) -> PostbackRequest:
+        """The request a test-send of a configured postback makes now: ``sample`` happening
+        at this moment, built as a delivery of the postback is (its template and secret, its
+        partner's params and settings, no partner plugin). Raises NotFound."""
+        config = self._catalog.postback(postback_id)
+        if config is None or config.deleted:
+            raise NotFound("postback_id", f"no such postback: {postback_id}")
+        receiver = own_receiver(_config(config))
+        app_id = sample.app_id or config.app_id or ""
+        app = self._catalog.app(app_id) if app_id else None
+        facts = PostbackFacts(
+            postback_id=f"test-{postback_id}",
+            event_type=config.event,
+            event_ts=self._clock(),
+            app_id=app_id,
+            event_name=sample.event_name or config.event_name,
+            click_id=sample.click_id,
+            campaign_id=sample.campaign_id or config.campaign_id,
+            partner_id=config.partner_id,
+            link_code=sample.link_code,
+            platform=app.platform if app is not None else None,
+            device=dict(sample.device),
+            ip=sample.ip,
+            ua=sample.ua,
+            country=sample.country,
+            revenue=None if sample.revenue is None else Decimal(sample.revenue),
+            currency=sample.currency,
+            subids=dict(sample.subids),
+            click_params=dict(sample.click_params),
+            event_params=dict(sample.event_params),
+        )
+        values = self._with_ids_and_params(
+            macro_values(facts), facts.postback_id, config.partner_id
+        )
+        return self._request(receiver, app_id, values)
 
     def build(
         self,
@@ -348,3 +411,19 @@ class PostbackService:
             where["at"] = bounds
         with self._views.read(self.outbox.name) as view:
             return view.table("attempts").select(where, order_by=("seq",), limit=limit)
+
+
+def _config(p: Postback) -> PostbackConfig:
+    """A catalog postback as the rules see it."""
+    return PostbackConfig(
+        id=str(p.id),
+        event=p.event,
+        event_name=p.event_name,
+        partner_id=p.partner_id,
+        campaign_id=p.campaign_id,
+        app_id=p.app_id,
+        mode=p.mode,
+        method=p.method,
+        url=p.url,
+        body=p.body,
+    )

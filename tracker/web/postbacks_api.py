@@ -4,8 +4,7 @@ raw export."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -15,8 +14,6 @@ from msgspec import Meta, Struct
 from quart import Blueprint, Response, current_app
 from quart_schema import document_response, validate_querystring
 
-from tracker.domain.errors import NotFound
-from tracker.domain.macros import PostbackFacts, macro_values
 from tracker.ingest.export import (
     CSV_CONTENT_TYPE,
     JSONL_CONTENT_TYPE,
@@ -24,8 +21,7 @@ from tracker.ingest.export import (
     parse_bound,
     rfc3339,
 )
-from tracker.plugin_types import PostbackTemplate
-from tracker.services.postbacks import PostbackService
+from tracker.services.postbacks import PostbackService, SampleEvent
 from tracker.web.answers import EXPORT_CONTENT, DeliveriesOut, PostbackTestOut
 from tracker.web.auth import current_principal, requires
 from tracker.web.context import services, tracker
@@ -111,39 +107,7 @@ def _blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 async def test_postback(postback_id: str, data: SampleEventIn) -> Response:
     """Render the postback with a sample event, send it now (not recorded as a delivery) and
     show the request and the receiver's answer."""
-    config = tracker().catalog.postback(postback_id)
-    if config is None or config.deleted:
-        raise NotFound("postback_id", f"no such postback: {postback_id}")
-    now = datetime.now(UTC)
-    facts = PostbackFacts(
-        postback_id=f"test-{postback_id}",
-        event_type=config.event,
-        event_ts=now,
-        app_id=data.app_id or config.app_id or "",
-        event_name=data.event_name or config.event_name,
-        click_id=data.click_id,
-        campaign_id=data.campaign_id or config.campaign_id,
-        partner_id=config.partner_id,
-        link_code=data.link_code,
-        device=dict(data.device),
-        ip=data.ip,
-        ua=data.ua,
-        country=data.country,
-        revenue=None if data.revenue is None else Decimal(data.revenue),
-        currency=data.currency,
-        subids=dict(data.subids),
-        click_params=dict(data.click_params),
-        event_params=dict(data.event_params),
-    )
-    values = macro_values(facts)
-    values["mt_postback_id"] = facts.postback_id
-    template = PostbackTemplate(
-        url=config.url,
-        method="POST" if config.method == "POST" else "GET",
-        body=config.body,
-    )
-    service = _service()
-    request = service.build(None, template, values, tracker().catalog.postback_secret(postback_id))
+    request = _service().test_request(postback_id, SampleEvent(**msgspec.structs.asdict(data)))
     status, body, outcome = await services().postback_client.perform(request)
     return json_response(
         {
