@@ -194,10 +194,15 @@ async def test_deliveries_are_listed_filtered_scoped_and_exported(tracker, clock
     _, delivered = await call(client, "GET", "/api/v1/deliveries?status=delivered", expect=200)
     assert [r["attempt"] for r in delivered["deliveries"]] == [2]
     _, page = await call(client, "GET", "/api/v1/deliveries?limit=1", expect=200)
+    # Paged as every listing is (API.md): the array and `next`, the next page's `after`.
+    assert set(page) == {"deliveries", "next"}
+    assert page["next"] == page["deliveries"][0]["seq"]
     _, rest = await call(
-        client, "GET", f"/api/v1/deliveries?after={page['next_after']}", expect=200
+        client, "GET", f"/api/v1/deliveries?after={page['next']}&limit=1", expect=200
     )
+    _, end = await call(client, "GET", f"/api/v1/deliveries?after={rest['next']}", expect=200)
     assert [r["attempt"] for r in page["deliveries"] + rest["deliveries"]] == [1, 2]
+    assert (end["deliveries"], end["next"]) == ([], None)
     await call(client, "GET", "/api/v1/deliveries?status=maybe", expect=400)
 
     partner_id = rows[0]["partner_id"]

@@ -299,10 +299,10 @@ class DeliveryAttemptOut(Struct):
 
 
 class DeliveriesOut(Struct):
-    """Delivery attempts, oldest first; ``next_after`` pages on (null: no more)."""
+    """Delivery attempts, oldest first; ``next``: the next page's ``after`` (null: no more)."""
 
     deliveries: list[DeliveryAttemptOut]
-    next_after: int | None
+    next: int | None
 
 
 # tokens

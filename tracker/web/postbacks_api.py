@@ -130,8 +130,9 @@ def _partner_scope(wanted: str | None) -> str | None:
 @validate_querystring(DeliveriesQuery)
 @document_response(DeliveriesOut)
 async def list_deliveries(query_args: DeliveriesQuery) -> Response:
-    """Delivery attempts, oldest first, paged by ``after`` (the last ``seq`` seen); a partner
-    token sees its own partner's only."""
+    """Delivery attempts, oldest first, paged by ``after``: ``next`` is the next page's
+    ``after`` (the last ``seq`` shown; null: no more); a partner token sees its own partner's
+    only."""
     rows = await _blocking(
         _service().attempts,
         after=query_args.after,
@@ -140,8 +141,8 @@ async def list_deliveries(query_args: DeliveriesQuery) -> Response:
         verdict=query_args.status,
         partner_id=_partner_scope(query_args.partner_id),
     )
-    next_after = rows[-1]["seq"] if len(rows) == query_args.limit else None
-    return json_response({"deliveries": rows, "next_after": next_after})
+    next_page = rows[-1]["seq"] if len(rows) == query_args.limit else None
+    return json_response({"deliveries": rows, "next": next_page})
 
 
 async def _stream(
