@@ -21,10 +21,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """``answer(request) -> (status, body)``; by default 200 ``ok``."""
+    """``answer(request) -> (status, body)``; by default 200 ``ok``. ``delay``: seconds
+    before answering; ``trickle``: seconds between the body's bytes (the status and headers
+    go at once, then the body one byte at a time)."""
 
     answer: Callable[[Received], tuple[int, bytes]] = lambda _: (200, b"ok")
     delay: float = 0.0
+    trickle: float = 0.0
     requests: list[Received] = field(default_factory=list)
     port: int = 0
 
@@ -56,7 +59,12 @@ class Receiver:
                 status, content = self.answer(got)
                 headers = [("content-length", str(len(content))), ("content-type", "text/plain")]
                 await stream.send_all(conn.send(h11.Response(status_code=status, headers=headers)))
-                await stream.send_all(conn.send(h11.Data(data=content)))
+                if self.trickle:
+                    for i in range(len(content)):
+                        await stream.send_all(conn.send(h11.Data(data=content[i : i + 1])))
+                        await trio.sleep(self.trickle)
+                else:
+                    await stream.send_all(conn.send(h11.Data(data=content)))
                 await stream.send_all(conn.send(h11.EndOfMessage()))
                 if conn.our_state is h11.MUST_CLOSE:
                     return

@@ -290,3 +290,20 @@ async def test_an_own_postback_filtered_to_a_partner_is_not_that_partners_reques
     assert got.headers["x-tracker-signature"] == expected
     # ... and still the partner's delivery: its token lists it.
     assert row["partner_id"] == "tok"
+
+
+async def test_an_answer_trickled_past_the_timeout_is_a_timeout_and_retried(tracker, clock):
+    # Each byte comes well within the timeout; the whole answer would take 8 s.
+    receiver = Receiver(answer=lambda _: (200, b"x" * 80), trickle=0.1)
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, code = world_with_postback(tracker, url + "/pb")
+            _install(world, app_id, code, clock)
+            sender = _sender(tracker, clock, timeout_seconds=0.5)
+            [attempt] = await sender.tick()
+            await sender.aclose()
+            nursery.cancel_scope.cancel()
+    assert (attempt.verdict, attempt.reason, attempt.status) == ("retry", "timeout", None)
+    assert attempt.next_due_at is not None
+    assert len(receiver.requests) == 1

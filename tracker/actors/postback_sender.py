@@ -104,22 +104,32 @@ class PostbackClient:
         if refused is not None:
             return None, "", refused
         limiter = self._hosts.setdefault(host, trio.CapacityLimiter(self._host_concurrency))
+        response = None
         try:
             async with limiter:
                 client = self._take(host)
-                try:
-                    response = await client.request(
-                        request.method,
-                        request.url,
-                        headers=request.headers,
-                        content=request.body.encode() if request.body is not None else None,
-                    )
-                finally:
-                    self._give_back(host, client)
+                # httpx's timeout bounds each read, not the request: a receiver trickling its
+                # answer a byte at a time would hold the attempt for as long as it likes.
+                with trio.move_on_after(self._timeout):
+                    try:
+                        response = await client.request(
+                            request.method,
+                            request.url,
+                            headers=request.headers,
+                            content=request.body.encode() if request.body is not None else None,
+                        )
+                    finally:
+                        if response is not None:
+                            self._give_back(host, client)
+                        else:  # cut off or failed midway: its connection is not reused
+                            with trio.CancelScope(shield=True):
+                                await client.aclose()
         except httpx.TimeoutException:
             return None, "", DeliveryOutcome(verdict="retry", reason="timeout")
         except httpx.HTTPError as e:
             return None, "", DeliveryOutcome(verdict="retry", reason=f"network error: {e!r}")
+        if response is None:
+            return None, "", DeliveryOutcome(verdict="retry", reason="timeout")
         answer = PostbackResponse(
             status=response.status_code,
             body=response.text[:65536],
@@ -134,10 +144,14 @@ class PostbackClient:
         try:
             addresses = [str(ipaddress.ip_address(host.strip("[]")))]
         except ValueError:
+            addresses = None
             try:
-                addresses = await self._resolve(host, port)
+                with trio.move_on_after(self._timeout):
+                    addresses = await self._resolve(host, port)
             except OSError as e:
                 return DeliveryOutcome(verdict="retry", reason=f"cannot resolve {host}: {e}")
+            if addresses is None:
+                return DeliveryOutcome(verdict="retry", reason=f"cannot resolve {host}: timeout")
         private = [a for a in addresses if is_private(a)]
         if private:
             return DeliveryOutcome(
