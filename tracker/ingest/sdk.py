@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -29,32 +29,119 @@ MAX_EVENT_PARAMS = 64
 # per cell (tracker/projections/tables.py)
 MAX_REVENUE = Decimal(10**9)
 
-Id = Annotated[str, Meta(min_length=1, max_length=128)]
+# What /openapi.json says of these fields is what build_events and params._device_id accept;
+# the rules themselves are checked there, so that each refusal names its field. A pattern ends
+# with a lookahead, not `$`, where a final newline must not pass (Python's `$` matches before
+# one).
+_END = r"(?![\s\S])"
+NO_NUL = {"pattern": r"^[^\u0000]*$"}
+UUID_PATTERN = "^[0-9a-fA-F]{8}(?:-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}" + _END
+ANDROID_ID_PATTERN = "^[0-9a-fA-F]{8,16}" + _END
+OAID_PATTERN = "^[0-9a-fA-F-]{16,64}" + _END
+ZEROS_PATTERN = "^[0-]*$"
+# digits with an optional fraction, 0 to MAX_REVENUE
+REVENUE_PATTERN = r"^0*(?:[0-9]{1,9}(?:\.[0-9]+)?|1000000000(?:\.0+)?)" + _END
+CURRENCY_REF = "#/components/schemas/Currency"
+
+
+def _id(**schema: Any) -> Any:
+    return Annotated[str, Meta(min_length=1, max_length=128, extra_json_schema=schema)]
+
+
+Id = _id(**NO_NUL)
+Uuid = _id(pattern=UUID_PATTERN)
+AndroidId = _id(pattern=ANDROID_ID_PATTERN)
+Oaid = _id(pattern=OAID_PATTERN)
+
+
+def _given(field: str, *types: str, **schema: Any) -> dict[str, Any]:
+    kind = types[0] if len(types) == 1 else list(types)
+    return {"required": [field], "properties": {field: {"type": kind, **schema}}}
+
+
+def _if_type(event_type: str, then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"properties": {"type": {"const": event_type}}}, "then": then}
 
 
 class DeviceIn(Struct, kw_only=True, forbid_unknown_fields=True):
-    gaid: Id | None = None
-    idfa: Id | None = None
-    idfv: Id | None = None
-    android_id: Id | None = None
-    oaid: Id | None = None
-    app_set_id: Id | None = None
+    """At least one id; an advertising id of zeros only (limited ad tracking) is dropped and
+    does not count."""
+
+    json_schema_rules: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            _given("instance_id", "string"),
+            _given("android_id", "string"),
+            *(
+                _given(field, "string", **{"not": {"pattern": ZEROS_PATTERN}})
+                for field in DEVICE_ID_FIELDS
+                if field != "android_id"
+            ),
+        ]
+    }
+
+    gaid: Uuid | None = None
+    idfa: Uuid | None = None
+    idfv: Uuid | None = None
+    android_id: AndroidId | None = None
+    oaid: Oaid | None = None
+    app_set_id: Uuid | None = None
     instance_id: Id | None = None
 
 
 class EventIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    """An install names its device's instance_id, a custom event its name, a purchase its
+    revenue; revenue comes with its currency."""
+
+    json_schema_rules: ClassVar[dict[str, Any]] = {
+        "required": ["device"],
+        "properties": {
+            "revenue": {
+                "anyOf": [
+                    {"type": "string", "pattern": REVENUE_PATTERN},
+                    {"type": "number", "minimum": 0, "maximum": int(MAX_REVENUE)},
+                    {"type": "null"},
+                ],
+                "default": None,
+            },
+        },
+        "allOf": [
+            _if_type("install", {"properties": {"device": _given("instance_id", "string")}}),
+            _if_type("custom", _given("name", "string")),
+            _if_type("purchase", _given("revenue", "string", "number")),
+            {"if": _given("revenue", "string", "number"), "then": _given("currency", "string")},
+        ],
+    }
+
     event_id: Id
     type: SdkEventType
-    ts: datetime | None = None
+    ts: Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})] | None = None
     device: DeviceIn = msgspec.field(default_factory=DeviceIn)
-    ip: Annotated[str, Meta(max_length=64)] | None = None
-    ua: Annotated[str, Meta(max_length=2048)] | None = None
-    referrer: Annotated[str, Meta(max_length=4096)] | None = None
-    name: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
+    ip: (
+        Annotated[
+            str,
+            Meta(
+                max_length=64,
+                extra_json_schema={"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+            ),
+        ]
+        | None
+    ) = None
+    ua: Annotated[str, Meta(max_length=2048, extra_json_schema=NO_NUL)] | None = None
+    referrer: Annotated[str, Meta(max_length=4096, extra_json_schema=NO_NUL)] | None = None
+    name: Id | None = None
     # JSON numbers and decimal strings both decode exactly into Decimal (never via float).
     revenue: Decimal | None = None
-    currency: Annotated[str, Meta(min_length=3, max_length=3)] | None = None
-    params: dict[Annotated[str, Meta(max_length=128)], str] = {}
+    currency: (
+        Annotated[str, Meta(min_length=3, max_length=3, extra_json_schema={"$ref": CURRENCY_REF})]
+        | None
+    ) = None
+    params: Annotated[
+        dict[
+            Annotated[str, Meta(max_length=128, extra_json_schema=NO_NUL)],
+            Annotated[str, Meta(extra_json_schema={"maxLength": MAX_VALUE_LENGTH, **NO_NUL})],
+        ],
+        Meta(extra_json_schema={"maxProperties": MAX_EVENT_PARAMS}),
+    ] = {}
 
 
 class SdkBatchIn(Struct, forbid_unknown_fields=True):

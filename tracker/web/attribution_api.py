@@ -61,7 +61,19 @@ DEVICE_QUERY_FIELDS = ("instance_id", *DEVICE_ID_FIELDS)
 DeviceQuery = msgspec.defstruct(
     "DeviceQuery",
     [(name, str | None, None) for name in DEVICE_QUERY_FIELDS],
-    namespace={"__doc__": "At least one: the SDK's instance_id or an advertising or vendor id."},
+    namespace={
+        "__doc__": "At least one: the SDK's instance_id or an advertising or vendor id.",
+        # what sdk_attribution refuses: no id that is not blank
+        "json_schema_rules": {
+            "properties": {name: {"type": "string"} for name in DEVICE_QUERY_FIELDS},
+            "minProperties": 1,
+            "anyOf": [
+                {"required": [name], "properties": {name: {"pattern": r"\S"}}}
+                for name in DEVICE_QUERY_FIELDS
+            ],
+            "examples": [{"instance_id": "i1"}],
+        },
+    },
 )
 
 

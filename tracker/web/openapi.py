@@ -6,15 +6,22 @@ also documents, for every operation, each error status it can answer with the on
 from what the handler's decorators say about it: credentials (``requires``,
 ``requires_sdk_key``) answer 401 and 403, inputs 400, path parameters 404, bodies 413, writes
 404 and 409; ``may_answer`` names the rest (422, 503). Answers that are not JSON (CSV, NDJSON,
-a GIF, a redirect) are named with ``answers``."""
+a GIF, a redirect) are named with ``answers``.
+
+A rule across a model's fields (at least one of them, one field needed when another has a
+value) is the model's ``json_schema_rules``: keys merged into its schema, so /openapi.json says
+what the server refuses. A query model with such rules is described as one object parameter,
+sent as the same ``name=value`` pairs (``style: form, explode: true``)."""
 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
+import msgspec.inspect as mi
 from quart_schema import OpenAPIProvider
 from quart_schema.validation import (
     QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
@@ -26,6 +33,7 @@ from tracker.domain.rules import CURRENCIES, TIMEZONES
 REF_TEMPLATE = "#/components/schemas/{name}"
 ACCESS_ATTRIBUTE = "_tracker_access"
 EXTRA_STATUSES_ATTRIBUTE = "_tracker_may_answer"
+RULES_ATTRIBUTE = "json_schema_rules"
 ANSWERS_ATTRIBUTE = "_tracker_answers"
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -107,12 +115,61 @@ def answers(
 
 
 def struct_schema(model: type) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The model's own schema inlined, and every component it refers to."""
+    """The model's own schema inlined, and every component it refers to, each with its
+    model's ``json_schema_rules``."""
     (top,), components = msgspec.json.schema_components([model], ref_template=REF_TEMPLATE)
+    ruled = _ruled_structs(model)
+    for name, component in components.items():
+        cls = ruled.get(component.get("title", name))
+        if cls is not None:
+            components[name] = with_rules(component, getattr(cls, RULES_ATTRIBUTE))
     name = top.get("$ref", "").rpartition("/")[2]
     if name in components:
         return dict(components[name]), components
     return top, components
+
+
+def with_rules(schema: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
+    """``rules`` on top of a derived schema: a property they name replaces the derived one,
+    a list (``required``, ``allOf``) is extended, any other key is set."""
+    out = dict(schema)
+    for key, value in rules.items():
+        if key == "properties":
+            out["properties"] = {**out.get("properties", {}), **value}
+        elif isinstance(value, list):
+            out[key] = [*out.get(key, []), *value]
+        else:
+            out[key] = value
+    return out
+
+
+def _ruled_structs(model: type) -> dict[str, type]:
+    """The structs reachable from ``model`` that carry rules, by their schema title."""
+    found: dict[str, type] = {}
+    seen: set[type] = set()
+
+    def walk(t: mi.Type) -> None:
+        if isinstance(t, mi.Metadata):
+            walk(t.type)
+        elif isinstance(t, mi.StructType):
+            if t.cls in seen:
+                return
+            seen.add(t.cls)
+            if getattr(t.cls, RULES_ATTRIBUTE, None):
+                found[t.cls.__name__] = t.cls
+            for field in t.fields:
+                walk(field.type)
+        elif isinstance(t, mi.UnionType):
+            for member in t.types:
+                walk(member)
+        elif isinstance(t, mi.CollectionType):
+            walk(t.item_type)
+        elif isinstance(t, mi.DictType):
+            walk(t.key_type)
+            walk(t.value_type)
+
+    walk(mi.type_info(model))
+    return found
 
 
 def ref(name: str) -> str:
@@ -133,6 +190,19 @@ class TrackerOpenAPIProvider(OpenAPIProvider):
 
     def build_querystring_parameters(self, model: type) -> tuple[list, dict]:
         schema, components = struct_schema(model)
+        if getattr(model, RULES_ATTRIBUTE, None):
+            # Separate parameters cannot say "at least one of them"; an exploded form object
+            # can, and is sent exactly as they would be.
+            name = re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__.removesuffix("Query")).lower()
+            parameter = {
+                "name": name,
+                "in": "query",
+                "style": "form",
+                "explode": True,
+                "required": True,
+                "schema": schema,
+            }
+            return [parameter], components
         required = set(schema.get("required", ()))
         parameters = []
         for name, prop in schema.get("properties", {}).items():
