@@ -68,6 +68,23 @@ async def test_csv_rates_are_stored_and_listed(client: Any) -> None:
         assert ("2026-12-01", "JPY", "155.2") in await listed(client)
 
 
+async def test_csv_rate_column_may_be_named_rate_to_usd(client: Any) -> None:
+    # the name API.md gives the column; the same number: units of the currency one USD buys
+    with trio.fail_after(20):
+        text = "date,currency,rate_to_usd\n2026-12-01,EUR,0.95\n"
+        assert await put_csv(client, text) == {"rows": 1, "changed": 1}
+        assert await put_csv(client, "RATE_TO_USD,Date,Currency\n155.2,2026-12-01,JPY\n") == {
+            "rows": 1,
+            "changed": 1,
+        }
+        assert await listed(client) == [
+            ("2026-12-01", "EUR", "0.95"),
+            ("2026-12-01", "JPY", "155.2"),
+        ]
+        data = await put_csv(client, "date,currency,rate_to_usd\n2026-12-01,EUR,-1\n", 400)
+        assert data["detail"].startswith("line 2: rate"), data
+
+
 async def test_json_rates_replace_earlier_ones(client: Any, tracker: Tracker) -> None:
     with trio.fail_after(20):
         rows = [
@@ -175,7 +192,8 @@ async def test_json_errors_name_the_row_and_store_nothing(
         ("date,currency,rate\n2026-12-01,GBP,0.8\n2026-12-01,GBP,0.9\n", "line 3: GBP on "),
         ("day,currency,rate\n2026-12-01,GBP,0.8\n", "line 1: the header must name the columns"),
         ("2026-12-01,GBP,0.8\n", "line 1: the header must name the columns date,currency,rate"),
-        ("", "body: a CSV header line date,currency,rate is required"),
+        ("", "body: a CSV header line date,currency,rate (or rate_to_usd) is required"),
+        ("date,currency,rate,rate_to_usd\n", "line 1: the header must name the columns"),
         ("date,currency,rate\n", "rows: at least one rate is required"),
         ('date,currency,rate\n2026-12-01,GBP,"0.8\n', "line 2: "),
     ],
@@ -282,6 +300,9 @@ async def test_the_routes_are_documented(client: Any) -> None:
         if "$ref" in body:
             body = spec["components"]["schemas"][body["$ref"].rpartition("/")[2]]
         assert body["required"] == ["rows"]
+        csv_body = put["requestBody"]["content"]["text/csv"]["schema"]
+        assert csv_body["type"] == "string"
+        assert "rate_to_usd" in csv_body["description"]
         assert "200" in put["responses"]
         get = spec["paths"][PATH]["get"]
         assert {p["name"] for p in get["parameters"]} == {"from", "to", "currency"}

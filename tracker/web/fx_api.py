@@ -28,6 +28,7 @@ from tracker.domain.errors import DomainError
 from tracker.domain.rules import check_date_range
 from tracker.web.auth import requires
 from tracker.web.context import tracker
+from tracker.web.openapi import takes
 from tracker.web.responses import json_response
 from tracker.web.schemas import Currency, Day
 
@@ -37,6 +38,15 @@ RATES_PATH = "/api/v1/fx-rates"
 # 100,000 rows are about 2 MB of CSV and 7 MB of JSON: more than the app's 1 MiB.
 MAX_RATES_BODY_BYTES = 16 * 1024 * 1024
 CSV_COLUMNS = ("date", "currency", "rate")
+# API.md names the rate column rate_to_usd: the same number, read as `rate`
+CSV_ALIASES = {"rate_to_usd": "rate"}
+CSV_HEADER = "date,currency,rate (or rate_to_usd)"
+CSV_BODY_SCHEMA = {
+    "type": "string",
+    "description": f"A header line naming the columns {CSV_HEADER}, in any order and any "
+    "case, then one rate per line; blank lines are skipped and cells trimmed.",
+    "examples": ["date,currency,rate\n2026-12-01,EUR,0.95\n2026-12-01,JPY,155.2\n"],
+}
 
 Rate = Annotated[
     str,
@@ -58,7 +68,8 @@ class FxRateIn(Struct, forbid_unknown_fields=True):
 
 class FxRatesIn(Struct, forbid_unknown_fields=True):
     """Rates as JSON; the same rows as CSV with ``Content-Type: text/csv``: a header line
-    ``date,currency,rate`` (in any order), then one rate per line."""
+    ``date,currency,rate`` (in any order; ``rate_to_usd`` for ``rate`` too), then one rate
+    per line."""
 
     rows: Annotated[list[FxRateIn], Meta(min_length=1, max_length=MAX_RATE_ROWS)]
 
@@ -142,8 +153,8 @@ def parse_json_rates(body: bytes) -> Parsed:
 
 
 def parse_csv_rates(body: bytes) -> Parsed:
-    """A header line naming the columns date, currency and rate (any order, any case), then
-    one rate per line; blank lines are skipped and cells trimmed."""
+    """A header line naming the columns date, currency and rate or rate_to_usd (any order,
+    any case), then one rate per line; blank lines are skipped and cells trimmed."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -158,11 +169,11 @@ def parse_csv_rates(body: bytes) -> Parsed:
             if not any(cells):
                 continue
             if order is None:
-                names = [cell.lower() for cell in cells]
+                names = [CSV_ALIASES.get(cell.lower(), cell.lower()) for cell in cells]
                 if sorted(names) != sorted(CSV_COLUMNS):
                     raise DomainError(
                         f"line {reader.line_num}",
-                        f"the header must name the columns {','.join(CSV_COLUMNS)}; "
+                        f"the header must name the columns {CSV_HEADER}; "
                         f"got {','.join(cells)[:200]!r}",
                     )
                 order = [names.index(column) for column in CSV_COLUMNS]
@@ -180,7 +191,7 @@ def parse_csv_rates(body: bytes) -> Parsed:
     except csv.Error as e:
         raise DomainError(f"line {reader.line_num}", f"not valid CSV: {e}") from None
     if order is None:
-        raise DomainError("body", f"a CSV header line {','.join(CSV_COLUMNS)} is required")
+        raise DomainError("body", f"a CSV header line {CSV_HEADER} is required")
     return rows, RowNames(lambda index: f"line {lines[index]}", dotted=False)
 
 
@@ -210,12 +221,14 @@ def _rates_body(
 @fx_api.put("/fx-rates")
 @requires("write")
 @_rates_body
+@takes("text/csv", CSV_BODY_SCHEMA)
 @document_response(FxRatesSetOut)
 async def set_fx_rates(parse: Callable[[], Parsed]) -> Response:
     """Set FX rates: how many units of each currency one USD buys, per day.
 
     JSON ``{"rows": [{"date": "2026-12-01", "currency": "EUR", "rate": "0.95"}]}``, or CSV
-    with ``Content-Type: text/csv``: a header ``date,currency,rate``, then one rate per line.
+    with ``Content-Type: text/csv``: a header ``date,currency,rate`` (``rate_to_usd`` is
+    read as ``rate``), then one rate per line.
     A rate replaces an earlier one of the same day and currency. At most 100,000 rates per
     request; a wrong one answers 400 naming it (``rows[3].rate: ...``, ``line 4: rate ...``)
     and none is stored."""

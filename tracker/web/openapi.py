@@ -6,7 +6,7 @@ also documents, for every operation, each error status it can answer with the on
 from what the handler's decorators say about it: credentials (``requires``,
 ``requires_sdk_key``) answer 401 and 403, inputs 400, path parameters 404, bodies 413, writes
 404 and 409; ``may_answer`` names the rest (422, 503). Answers that are not JSON (CSV, NDJSON,
-a GIF, a redirect) are named with ``answers``.
+a GIF, a redirect) are named with ``answers``, bodies that are not JSON with ``takes``.
 
 A rule across a model's fields (at least one of them, one field needed when another has a
 value) is the model's ``json_schema_rules``: keys merged into its schema, so /openapi.json says
@@ -35,6 +35,7 @@ ACCESS_ATTRIBUTE = "_tracker_access"
 EXTRA_STATUSES_ATTRIBUTE = "_tracker_may_answer"
 RULES_ATTRIBUTE = "json_schema_rules"
 ANSWERS_ATTRIBUTE = "_tracker_answers"
+BODIES_ATTRIBUTE = "_tracker_bodies"
 
 ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
@@ -109,6 +110,19 @@ def answers(
         documented = dict(getattr(handler, ANSWERS_ATTRIBUTE, {}))
         documented[status] = {"description": description, "content": content, "headers": headers}
         setattr(handler, ANSWERS_ATTRIBUTE, documented)
+        return handler
+
+    return decorator
+
+
+def takes(media_type: str, schema: dict[str, Any]) -> Callable[[Callable], Callable]:
+    """A request body in another media type than the JSON one the route's model describes
+    (CSV rates), listed beside it in the operation's ``requestBody``."""
+
+    def decorator(handler: Callable) -> Callable:
+        bodies = dict(getattr(handler, BODIES_ATTRIBUTE, {}))
+        bodies[media_type] = {"schema": schema}
+        setattr(handler, BODIES_ATTRIBUTE, bodies)
         return handler
 
     return decorator
@@ -245,6 +259,11 @@ class TrackerOpenAPIProvider(OpenAPIProvider):
                 documented["headers"] = answer["headers"]
         if not any(code.startswith(("2", "3")) for code in responses):
             responses["200"] = {"description": "OK"}
+        bodies = getattr(func, BODIES_ATTRIBUTE, None)
+        if bodies:
+            body = dict(operation.get("requestBody", {"required": True}))
+            body["content"] = {**body.get("content", {}), **bodies}
+            operation["requestBody"] = body
 
         access = getattr(func, ACCESS_ATTRIBUTE, None)
         errors = set(getattr(func, EXTRA_STATUSES_ATTRIBUTE, set()))
