@@ -207,6 +207,14 @@ async def test_raw_installs_and_attributions(tracker, clock):
             day = clock.now.date().isoformat()
             r = await client.get(f"/api/v1/raw/installs?from={day}", headers=auth())
             assert r.text == ""
+            partner = s["partner"]["id"]
+            for kind in ("installs", "attributions"):
+                r = await client.get(f"/api/v1/raw/{kind}?partner_id={partner}", headers=auth())
+                assert [json.loads(x)["install_id"] for x in r.text.splitlines()] == [
+                    paid["install_id"]
+                ]
+                r = await client.get(f"/api/v1/raw/{kind}?partner_id=nonexistent", headers=auth())
+                assert r.status_code == 200 and r.text == ""
 
             r = await client.get("/api/v1/raw/attributions?format=csv", headers=auth())
             table = list(csv.DictReader(io.StringIO(r.text)))

@@ -9,7 +9,7 @@ import json
 import trio
 
 from tests.conftest import auth
-from tests.web.ingest_support import served, setup_links
+from tests.web.ingest_support import PLAY, served, setup_links
 
 
 async def _token(client, role: str, partner_id: str | None = None) -> str:
@@ -93,6 +93,50 @@ async def test_raw_export_access(tracker):
             r = await client.get("/api/v1/raw/clicks", headers=auth(other))
             assert r.status_code == 200 and r.text == ""
             assert (await client.get("/api/v1/raw/events", headers=auth(other))).status_code == 403
+
+
+async def test_raw_export_filters_by_partner_through_the_campaign(tracker):
+    with trio.fail_after(15):
+        async with served(tracker) as (client, _):
+            links = await setup_links(client, partner=True)
+            other = await client.post(
+                "/api/v1/campaigns", json={"title": "Own", "traffic_type": "media"}, headers=auth()
+            )
+            own_link = await client.post(
+                f"/api/v1/campaigns/{other.json()['id']}/links",
+                json={"title": "O", "app_id": links["app"]["id"], "target_url": PLAY},
+                headers=auth(),
+            )
+            await client.get(f"/c/{links['regular']}?mt_sub1=partner")
+            await client.get(f"/c/{own_link.json()['code']}?mt_sub1=own")
+            await client.get(f"/i/{links['regular']}")
+            key = links["app"]["sdk_key"]
+            event = {"event_id": "e1", "type": "launch", "device": {"instance_id": "i"}}
+            r = await client.post(
+                "/sdk/v1/events", json={"events": [event]}, headers={"X-SDK-Key": key}
+            )
+            assert r.status_code == 200, r.text
+
+            def rows(r) -> list[dict]:
+                assert r.status_code == 200, r.text
+                return [json.loads(line) for line in r.text.splitlines()]
+
+            partner = links["partner_id"]
+            r = await client.get(f"/api/v1/raw/clicks?partner_id={partner}", headers=auth())
+            assert [row["subids"]["sub1"] for row in rows(r)] == ["partner"]
+            r = await client.get(f"/api/v1/raw/impressions?partner_id={partner}", headers=auth())
+            assert len(rows(r)) == 1
+            r = await client.get("/api/v1/raw/clicks?partner_id=nonexistent", headers=auth())
+            assert rows(r) == []
+            # an SDK event belongs to no campaign, so to no partner
+            r = await client.get(f"/api/v1/raw/events?partner_id={partner}", headers=auth())
+            assert rows(r) == []
+            r = await client.get("/api/v1/raw/events", headers=auth())
+            assert len(rows(r)) == 1
+            # a partner token asking for another partner gets nothing
+            token = await _token(client, "partner", partner)
+            r = await client.get("/api/v1/raw/clicks?partner_id=nonexistent", headers=auth(token))
+            assert rows(r) == []
 
 
 async def test_raw_events_and_bad_query(tracker):

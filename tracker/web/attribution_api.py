@@ -28,6 +28,7 @@ from tracker.services.attribution import AttributionService
 from tracker.web.answers import EXPORT_CONTENT, InstallExplanationOut, SdkAttributionOut
 from tracker.web.auth import current_principal, requires, requires_sdk_key
 from tracker.web.context import services, tracker
+from tracker.web.ingest_api import partner_campaigns
 from tracker.web.openapi import answers, may_answer
 from tracker.web.responses import json_response
 from tracker.web.schemas import RawQuery
@@ -193,8 +194,11 @@ async def _export(kind: str, query: RawQuery) -> Response:
     if principal.role == "partner":
         wanted["partner_id"] = principal.partner_id
     wanted = {k: v for k, v in wanted.items() if v is not None}
+    campaigns = None if query.partner_id is None else partner_campaigns(query.partner_id)
 
     def accepts(record: dict[str, Any]) -> bool:
+        if campaigns is not None and record.get("campaign_id") not in campaigns:
+            return False
         return all(record.get(k) == v for k, v in wanted.items())
 
     fields = INSTALL_FIELDS if kind == "installs" else ATTRIBUTION_FIELDS
@@ -234,7 +238,8 @@ def _jsonl(row: dict[str, Any]) -> str:
 @answers(200, "Installs, one per line (JSON lines) or row (CSV).", content=EXPORT_CONTENT)
 async def raw_installs(query_args: RawQuery) -> Response:
     """Every install (first installs and reinstalls) with its attribution, oldest first, as
-    JSON lines or CSV; filters ``app_id``, ``campaign_id``, ``link_code``, ``from``, ``to``."""
+    JSON lines or CSV; filters ``app_id``, ``campaign_id``, ``partner_id``, ``link_code``,
+    ``from``, ``to``."""
     return await _export("installs", query_args)
 
 

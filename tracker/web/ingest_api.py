@@ -3,7 +3,7 @@ SDK and S2S event APIs, and the raw export of clicks, impressions and events."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
@@ -120,13 +120,24 @@ async def s2s_events(data: S2sBatchIn, query_args: S2sQuery) -> Response:
 # raw export
 
 
+def partner_campaigns(partner_id: str) -> frozenset[str]:
+    """The partner's campaigns now, as the reports resolve a ``partner_id`` filter: a record
+    is the partner's through its campaign (none for an unknown partner)."""
+    return frozenset(str(c.id) for c in tracker().catalog.campaigns() if c.partner_id == partner_id)
+
+
 async def _rows(
-    app: Application, flt: RawFilter, header: str, line: Any, limiter: trio.CapacityLimiter
+    app: Application,
+    accepts: Callable[[Any], bool],
+    kind: str,
+    header: str,
+    line: Any,
+    limiter: trio.CapacityLimiter,
 ) -> AsyncIterator[bytes]:
     # A streamed body runs outside the request context: everything it needs is passed in.
     if header:
         yield header.encode()
-    topic = KINDS[flt.kind]
+    topic = KINDS[kind]
     position = 0
     while True:
         notifications = await trio.to_thread.run_sync(
@@ -145,7 +156,7 @@ async def _rows(
         chunk = []
         for n in notifications:
             event = app.mapper.to_domain_event(n)
-            if flt.accepts(event):
+            if accepts(event):
                 chunk.append(line(event))
         if chunk:
             yield "".join(chunk).encode()
@@ -165,10 +176,18 @@ async def _export(kind: str, query: RawQuery) -> Response:
         link_code=query.link_code,
         partner_id=partner_id,
     )
+    campaigns = None if query.partner_id is None else partner_campaigns(query.partner_id)
+
+    def accepts(event: Any) -> bool:
+        # an SDK event has no campaign, so none is a partner's
+        if campaigns is not None and getattr(event, "campaign_id", None) not in campaigns:
+            return False
+        return flt.accepts(event)
+
     content_type, header, line = line_writer(kind, query.format)
     app = tracker().stores.ingest
     limiter = current_app.config["READ_LIMITER"]
-    response = Response(_rows(app, flt, header, line, limiter), content_type=content_type)
+    response = Response(_rows(app, accepts, kind, header, line, limiter), content_type=content_type)
     response.timeout = None
     return response
 

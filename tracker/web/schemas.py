@@ -82,10 +82,26 @@ def _with_integral_floats(body: bytes, target: Any, error: msgspec.ValidationErr
 
 
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
-# What ``check_url`` accepts: http(s), then a host of printable ASCII. The end is a lookahead
+# Part of what ``check_url`` accepts, so a URL the schema passes is never refused: http(s), an
+# optional user, an IPv4 address or a host name (labels of letters, digits, - and _, 1 to 63
+# each, 253 in all, the last not all digits), a port from 1 to 65535. The end is a lookahead
 # because Python's ``$`` also matches before a final newline.
-URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[!\"$-.0-9:->@-Z\\^-~]+(?:[/?#][^\n]*)?(?![\s\S])"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_LABEL = r"[A-Za-z0-9_-]{1,63}"
+_LAST_LABEL = r"(?=[A-Za-z0-9_-]{1,63}(?![A-Za-z0-9_-]))[A-Za-z0-9_-]*[A-Za-z_-][A-Za-z0-9_-]*"
+_HOST_NAME = rf"(?=[A-Za-z0-9_.-]{{1,253}}\.?(?![A-Za-z0-9_.-]))(?:{_LABEL}\.)*{_LAST_LABEL}\.?"
+_PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://(?:[!\"$-.0-9:->A-Z\\^-~]*@)?"
+    rf"(?:(?:{_OCTET}\.){{3}}{_OCTET}|{_HOST_NAME})(?::{_PORT}?)?"
+    r"(?:[/?#][^\n]*)?(?![\s\S])"
+)
 Url = Annotated[str, Meta(min_length=1, max_length=4096, pattern=URL_PATTERN)]
+# A postback's URL template: macros may stand anywhere, even in the host ({partner_host}), so
+# the schema asks for http(s) and a host of printable ASCII; the domain checks the shape with
+# every macro filled.
+TEMPLATE_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[!\"$-.0-9:->@-Z\\^-~]+(?:[/?#][^\n]*)?(?![\s\S])"
+TemplateUrl = Annotated[str, Meta(min_length=1, max_length=4096, pattern=TEMPLATE_URL_PATTERN)]
 # An empty string takes the URL away.
 UrlOrEmpty = Annotated[str, Meta(max_length=4096, pattern=f"^(?![\\s\\S])|{URL_PATTERN}")]
 UtmSources = Annotated[list[Annotated[str, Meta(min_length=1, max_length=200)]], Meta(min_length=1)]
@@ -237,7 +253,7 @@ class CorrectionsQuery(Struct):
 class PostbackIn(Struct, forbid_unknown_fields=True):
     title: Title
     event: PostbackEvent
-    url: Url
+    url: TemplateUrl
     mode: PostbackMode = "attributed"
     method: PostbackMethod = "GET"
     body: Annotated[str, Meta(max_length=65536)] | None = None
@@ -251,7 +267,7 @@ class PostbackIn(Struct, forbid_unknown_fields=True):
 
 class PostbackPatch(Struct, forbid_unknown_fields=True):
     title: Title | None = None
-    url: Url | None = None
+    url: TemplateUrl | None = None
     mode: PostbackMode | None = None
     body: Annotated[str, Meta(max_length=65536)] | None = None
     # Absent: unchanged; null: removed; a string: replaced.
@@ -338,11 +354,12 @@ class EventsQuery(Struct):
 
 
 class RawQuery(Struct):
-    """Filters of every raw export route (docs/ingest.md "Raw export")."""
+    """Filters of every raw export route (docs/ingest.md "Raw export"): those of the reports."""
 
     format: Literal["jsonl", "csv"] = "jsonl"
     from_: Bound | None = msgspec.field(default=None, name="from")
     to: Bound | None = None
     app_id: str | None = None
     campaign_id: str | None = None
+    partner_id: str | None = None
     link_code: str | None = None
