@@ -1,10 +1,12 @@
 """Report latency and the rebuild speed of the report counters.
 
 Stores ``--events`` clicks and impressions (one in ten a click) over ``--days`` days and
-``--links`` links (ten per campaign, each campaign with a CPC and a CPM tariff) straight into
-the ingest stream, settles the heap as ``tracker serve`` and ``tracker worker`` do once
-started, builds the ``touch_counts`` counters from zero (events/s), then asks for a report by
-day and campaign over the whole range ``--queries`` times (p50/p99).
+``--links`` links (ten per campaign, each campaign with a CPC, a CPM and a CPA tariff) straight
+into the ingest stream, and ``--installs`` attributed installs (one in two with a purchase)
+into the attribution stream; settles the heap as ``tracker serve`` and ``tracker worker`` do
+once started, builds both report projections from zero (``touch_counts`` over the ingest
+stream, ``conversion_counts`` over the attribution stream; events/s each and together), then
+asks for a report by day and campaign over the whole range ``--queries`` times (p50/p99).
 
     .venv/bin/python -m bench.reports --events 10000000 --days 90 --links 1000
 
@@ -21,12 +23,15 @@ import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
 import msgspec
 
 from tracker.bootstrap import bootstrap, settle_heap_for_serving
+from tracker.domain.attribution import Attribution, Decision, Touchpoint
+from tracker.domain.devices import Device
 from tracker.domain.ingest import ClickRecorded, ImpressionRecorded
 from tracker.domain.reports import ReportQuery
 from tracker.ingest.store import insert_stored_events
@@ -54,6 +59,14 @@ def catalog(tracker, links: int) -> list[tuple[str, str]]:
         )
         service.add_tariff(
             str(campaign.id), model="cpm", rate="2.00", currency="USD", starts_on=START
+        )
+        service.add_tariff(
+            str(campaign.id),
+            model="cpa",
+            target="install",
+            rate="1.50",
+            currency="USD",
+            starts_on=START,
         )
         tracker.refresh_directory()
         for _ in range(10):
@@ -138,10 +151,81 @@ def store_events(tracker, links: list[tuple[str, str]], n: int, days: int) -> fl
     return time.perf_counter() - start
 
 
+def store_installs(tracker, links: list[tuple[str, str]], n: int, days: int) -> int:
+    """``n`` devices installed from a click on one of the links, one in two buying once an
+    hour later, as the attributor records them; returns the events stored."""
+    app = tracker.stores.attribution
+    rng = random.Random(11)
+    t0 = datetime.combine(START, datetime.min.time(), tzinfo=UTC)
+    span = days * 86400
+    app_id = str(next(iter(tracker.catalog.apps())).id)
+    batch, stored = [], 0
+    for i in range(n):
+        code, campaign_id = links[rng.randrange(len(links))]
+        ts = t0 + timedelta(seconds=i * span // max(1, n))
+        touch = Touchpoint(
+            id=str(uuid4()),
+            kind="click",
+            ts=ts - timedelta(minutes=5),
+            link_code=code,
+            campaign_id=campaign_id,
+            app_id=app_id,
+            platform="android",
+            subids={"sub1": f"s{rng.randrange(5)}"},
+            country=rng.choice(("DE", "US", "FR")),
+        )
+        decision = Decision(
+            id=str(uuid4()),
+            type="new_install",
+            ts=ts,
+            attribution=Attribution(
+                type="click",
+                method="device_id",
+                campaign_id=campaign_id,
+                link_code=code,
+                click_id=touch.id,
+                install_id=str(uuid4()),
+            ),
+            method="device_id",
+            app_id=app_id,
+            touchpoint=touch,
+            country=touch.country,
+        )
+        key = f"instance_id:i{i}"
+        device = Device(
+            app_id=app_id,
+            first_key=key,
+            keys=[key],
+            instance_id=f"i{i}",
+            decision=decision.to_event(),
+        )
+        if i % 2 == 0:
+            device.record_event(
+                event_id=str(uuid4()),
+                sdk_event_id=f"p{i}",
+                type="purchase",
+                name=None,
+                event_ts=ts + timedelta(hours=1),
+                revenue=Decimal("4.99"),
+                currency="USD",
+            )
+        for event in device.collect_events():
+            batch.append(app.mapper.to_stored_event(event))
+        if len(batch) >= 10_000:
+            insert_stored_events(app, batch)
+            stored += len(batch)
+            batch = []
+    if batch:
+        insert_stored_events(app, batch)
+        stored += len(batch)
+    return stored
+
+
 def timed_catch_up(tracker, projection: Projection) -> float:
-    """Seconds to run ``projection`` over the whole ingest stream from its view's position."""
+    """Seconds to run ``projection`` over its whole stream from its view's position."""
     started = time.perf_counter()
-    catch_up(tracker.stores.ingest, projection, tracker.views, batch=5000)
+    app = tracker.stores.named(projection.application)
+    catch_up(app, projection, tracker.views, batch=5000)
     return time.perf_counter() - started
 
 
@@ -150,6 +234,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--links", type=int, default=1000)
+    parser.add_argument("--installs", type=int, default=None, help="default: events / 100")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--each", action="store_true", help="print every report's latency")
     parser.add_argument(
@@ -164,6 +249,9 @@ def main() -> None:
             links = catalog(tracker, args.links)
             stored = store_events(tracker, links, args.events, args.days)
             print(f"stored {args.events} events in {stored:.0f} s")
+            installs = args.events // 100 if args.installs is None else args.installs
+            conversions = store_installs(tracker, links, installs, args.days)
+            print(f"stored {installs} installs and their purchases: {conversions} events")
             # As `tracker serve` and `tracker worker` do once started, before their projector
             # runs: what lives for the process's lifetime leaves the collector's sight.
             settle_heap_for_serving()
@@ -173,6 +261,18 @@ def main() -> None:
             print(
                 f"rebuild touch_counts from zero: {args.events / rebuilt:,.0f} events/s "
                 f"({rebuilt:.1f} s)"
+            )
+            counters = tracker.reports.conversions
+            tracker.views.drop(counters.name)
+            converted = timed_catch_up(tracker, counters)
+            print(
+                f"rebuild conversion_counts from zero: {conversions / converted:,.0f} events/s "
+                f"({converted:.1f} s)"
+            )
+            both = args.events + conversions
+            print(
+                f"both report projections: {both:,} events, "
+                f"{both / (rebuilt + converted):,.0f} events/s ({rebuilt + converted:.1f} s)"
             )
             for baseline, what in (
                 (ReadOnly(), "read and decoded as domain events"),
@@ -189,7 +289,16 @@ def main() -> None:
                 start=START,
                 end=end,
                 dimensions=("day", "campaign"),
-                metrics=("impressions", "clicks", "cost_tariffs", "campaign_cost", "ctr"),
+                metrics=(
+                    "impressions",
+                    "clicks",
+                    "installs",
+                    "revenue",
+                    "cost_tariffs",
+                    "campaign_cost",
+                    "ctr",
+                    "roi",
+                ),
             )
             times = []
             for _ in range(args.queries):
