@@ -13,9 +13,10 @@ import trio
 
 from tests.attribution_world import World, world_with_postback
 from tests.receiver import Receiver
-from tracker import DeliveryOutcome, PartnerSpec, PostbackRequest, hookimpl
+from tracker import DeliveryOutcome, PartnerSpec, PostbackRequest, PostbackTemplate, hookimpl
 from tracker.actors.postback_sender import PostbackSenderActor
 from tracker.bootstrap import Tracker, bootstrap
+from tracker.domain.catalog.postbacks import Postback
 from tracker.replay import replay
 
 GAID = "38400000-8CF0-11BD-B23E-10B96E40000D"
@@ -307,3 +308,130 @@ async def test_an_answer_trickled_past_the_timeout_is_a_timeout_and_retried(trac
     assert (attempt.verdict, attempt.reason, attempt.status) == ("retry", "timeout", None)
     assert attempt.next_due_at is not None
     assert len(receiver.requests) == 1
+
+
+def stored_unchecked(tracker: Tracker, url: str, **fields) -> str:
+    """A postback of every install to ``url`` written as its event, past the API's URL rule
+    (as one stored before the rule was): its id."""
+    postback = Postback(
+        **{
+            "title": "Stored before the rule",
+            "event": "install",
+            "event_name": None,
+            "partner_id": None,
+            "campaign_id": None,
+            "app_id": None,
+            "mode": "all",
+            "method": "GET",
+            "url": url,
+            "body": None,
+            **fields,
+        }
+    )
+    tracker.stores.catalog.save(postback)
+    tracker.refresh_directory()
+    return str(postback.id)
+
+
+async def _inline(fn, limiter=None):
+    return fn()
+
+
+BAD_URLS = ["http://example.com:99999/x", "http://a..b/x"]
+
+
+async def test_a_stored_bad_url_is_a_failed_attempt_and_the_sender_keeps_running(tracker, clock):
+    receiver = Receiver()
+    recorded: list = []
+    enough = trio.Event()
+    want = [3]  # attempts to wait for
+    record = tracker.postbacks.record
+
+    def recording(batch):
+        stored = record(batch)
+        recorded.extend(batch)
+        if len(recorded) >= want[0]:
+            enough.set()
+        return stored
+
+    tracker.postbacks.record = recording  # type: ignore[method-assign]
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, code = world_with_postback(tracker, url + "/good")
+            bad = {stored_unchecked(tracker, u): u for u in BAD_URLS}
+            _install(world, app_id, code, clock)
+            # Store calls inline, so the test needs no thread (and no sleep) to wait on.
+            sender = _sender(tracker, clock, run_sync=_inline, poll_seconds=60)
+            await nursery.start(sender.run)
+            await enough.wait()
+            # Still running: the next install is planned and sent as well.
+            want[0], enough = 6, trio.Event()
+            world.touch(code, clock(), gaid="38400000-8cf0-11bd-b23e-10b96e400001")
+            second = world.sdk(
+                app_id,
+                "install",
+                clock(),
+                instance_id="i2",
+                gaid="38400000-8cf0-11bd-b23e-10b96e400001",
+            )
+            tracker.attribution.refresh_touchpoints()
+            tracker.attribution.handle(second)
+            sender.wake()
+            await enough.wait()
+            nursery.cancel_scope.cancel()
+    by_url = {}
+    for a in recorded:
+        by_url.setdefault(a.url, []).append(a)
+    assert [a.verdict for a in by_url[url + "/good"]] == ["delivered", "delivered"]
+    for bad_url in BAD_URLS:
+        attempts = by_url[bad_url]
+        assert [(a.verdict, a.status, a.next_due_at) for a in attempts] == [
+            ("failed", None, None)
+        ] * 2
+        assert attempts[0].reason.startswith("invalid URL: ")
+    assert "port" in by_url[BAD_URLS[0]][0].reason
+    assert "host name" in by_url[BAD_URLS[1]][0].reason
+    assert len(receiver.requests) == 2
+    clock.advance(days=1)
+    assert tracker.postbacks.due(clock(), 10) == []  # nothing left to crash a restart
+    rows = tracker.postbacks.attempts()
+    assert {r["postback_config_id"] for r in rows if r["verdict"] == "failed"} == set(bad)
+
+
+class BrokenPlugin:
+    """An integrated partner whose plugin cannot build its request."""
+
+    @hookimpl
+    def tracker_register_partners(self) -> list[PartnerSpec]:
+        return [
+            PartnerSpec(
+                id="broken",
+                title="Broken",
+                postbacks={"install": PostbackTemplate(url="https://broken.example/i")},
+            )
+        ]
+
+    @hookimpl
+    def tracker_build_postback(self, partner, template, values, secret):
+        if partner is not None and partner.id == "broken":
+            raise KeyError("access_token")
+        return None
+
+
+async def test_a_request_a_plugin_cannot_build_is_a_failed_attempt(settings, clock):
+    tracker = bootstrap(settings, clock=clock, extra_plugins=[BrokenPlugin()])
+    try:
+        world = World(tracker)
+        app_id = world.app()
+        code = world.link(app_id, partner_id="broken")
+        _install(world, app_id, code, clock)
+        sender = _sender(tracker, clock)
+        [attempt] = await sender.tick()
+        await sender.aclose()
+        assert (attempt.verdict, attempt.next_due_at) == ("failed", None)
+        assert attempt.reason == "cannot build the request: KeyError('access_token')"
+        assert attempt.url == "https://broken.example/i"
+        assert tracker.postbacks.due(clock.advance(days=1), 10) == []
+    finally:
+        tracker.close()

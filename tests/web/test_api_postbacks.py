@@ -93,6 +93,11 @@ async def test_bad_postbacks(client: Any) -> None:
             ({"method": "PUT"}, 400, "method"),
             ({"url": "ftp://x.example/{mt_gaid}"}, 400, "url"),
             ({"url": "{mt_gaid}"}, 400, "url"),
+            ({"url": "http://example.com:99999/x"}, 400, "url"),
+            ({"url": "http://example.com:0/x"}, 400, "url"),
+            ({"url": "http://example.com:{port}/x"}, 400, "url"),
+            ({"url": "http://a..b/x"}, 400, "url"),
+            ({"url": "http://{sub}..example.com/x"}, 400, "url"),
             ({"body": "x={mt_gaid}"}, 400, "body"),
             ({"partner_id": "nope"}, 404, "partner_id"),
             ({"campaign_id": "nope"}, 404, "campaign_id"),
@@ -109,6 +114,8 @@ async def test_bad_postbacks(client: Any) -> None:
         for change, field in [
             ({"body": "x=1"}, "body"),
             ({"url": "mailto:x@example.com"}, "url"),
+            ({"url": "http://example.com:99999/x"}, "url"),
+            ({"url": "http://a..b/x"}, "url"),
             ({"mode": "off"}, "mode"),
             ({"method": "POST"}, "method"),
         ]:

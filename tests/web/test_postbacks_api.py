@@ -14,10 +14,17 @@ import msgspec
 import pytest
 import trio
 
-from tests.actors.test_postback_sender import TokPlugin, _install, _sender
+from tests.actors.test_postback_sender import (
+    BAD_URLS,
+    TokPlugin,
+    _install,
+    _sender,
+    stored_unchecked,
+)
 from tests.attribution_world import world_with_postback
 from tests.receiver import Receiver
 from tests.web.api_helpers import call
+from tracker import hookimpl
 from tracker.bootstrap import Role, bootstrap, build_process
 from tracker.web.app import create_app
 
@@ -148,6 +155,50 @@ async def test_test_send_is_built_as_a_delivery_is_at_the_trackers_time(settings
     message = f"GET\n{shown_tok['request']['url']}\n".encode()
     expected = "sha256=" + hmac.new(b"s" * 32, message, hashlib.sha256).hexdigest()
     assert got.headers["x-tracker-signature"] == expected
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+@pytest.mark.parametrize("allow_private", [False, True])
+async def test_test_send_of_a_stored_bad_url_answers_what_is_wrong(settings, url, allow_private):
+    tracker = bootstrap(msgspec.structs.replace(settings, postback_allow_private=allow_private))
+    try:
+        postback_id = stored_unchecked(tracker, url)
+        client = _client(tracker)
+        _, shown = await call(
+            client, "POST", f"/api/v1/postbacks/{postback_id}/test", json={}, expect=200
+        )
+    finally:
+        tracker.close()
+    assert shown["request"]["url"] == url
+    assert shown["response"] == {"status": None, "body": ""}
+    assert shown["outcome"]["verdict"] == "failed"
+    assert shown["outcome"]["reason"].startswith("invalid URL: ")
+
+
+class NoBuildPlugin:
+    @hookimpl
+    def tracker_build_postback(self, partner, template, values, secret):
+        raise RuntimeError("no template engine today")
+
+
+async def test_test_send_a_plugin_cannot_build_answers_422_saying_why(settings):
+    tracker = bootstrap(settings, extra_plugins=[NoBuildPlugin()])
+    try:
+        client = _client(tracker)
+        _, postback = await call(
+            client,
+            "POST",
+            "/api/v1/postbacks",
+            json={"title": "T", "event": "install", "url": "https://receiver.example/x"},
+            expect=201,
+        )
+        _, got = await call(
+            client, "POST", f"/api/v1/postbacks/{postback['id']}/test", json={}, expect=422
+        )
+    finally:
+        tracker.close()
+    assert got["error"] == "unprocessable"
+    assert got["detail"].startswith("postback_id: cannot build its request: RuntimeError(")
 
 
 async def test_test_send_to_a_private_address_is_refused(tracker):

@@ -16,12 +16,14 @@ from urllib.parse import urlsplit
 import httpx
 import trio
 
+from tracker.domain.errors import DomainError
 from tracker.domain.postbacks import (
     TIMEOUT_SECONDS,
     PostbackAttempted,
     attempt_id,
     next_due,
 )
+from tracker.domain.rules import check_url
 from tracker.plugin_types import DeliveryOutcome, PostbackRequest, PostbackResponse
 from tracker.services.postbacks import Due, PostbackService
 
@@ -95,11 +97,25 @@ class PostbackClient:
     async def perform(
         self, request: PostbackRequest, partner_id: str | None = None
     ) -> tuple[int | None, str, DeliveryOutcome]:
-        """Send one request under the timeout: (status, body, outcome)."""
+        """Send one request under the timeout: (status, body, outcome). Never raises: a URL
+        no request can be made to, or anything else that goes wrong, is a failed outcome
+        that says why."""
+        try:
+            return await self._perform(request, partner_id)
+        except Exception as e:
+            log.exception("postback request to %r failed unexpectedly", request.url)
+            return None, "", DeliveryOutcome(verdict="failed", reason=f"cannot send: {e!r}")
+
+    async def _perform(
+        self, request: PostbackRequest, partner_id: str | None
+    ) -> tuple[int | None, str, DeliveryOutcome]:
+        try:
+            # The URL rule of the API (a rendered URL may be longer than a configured one).
+            check_url("url", request.url, max_length=None)
+        except DomainError as e:
+            return None, "", DeliveryOutcome(verdict="failed", reason=f"invalid URL: {e.detail}")
         url = urlsplit(request.url)
         host = url.hostname or ""
-        if url.scheme not in ("http", "https") or not host:
-            return None, "", DeliveryOutcome(verdict="failed", reason="not an http(s) URL")
         refused = await self._refused(host, url.port or (443 if url.scheme == "https" else 80))
         if refused is not None:
             return None, "", refused
@@ -259,7 +275,14 @@ class PostbackSenderActor:
             nursery.start_soon(self._deliver, d, send)
 
     async def _deliver(self, due: Due, send: trio.MemorySendChannel) -> None:
-        await send.send(await self.attempt(due))
+        try:
+            attempted = await self.attempt(due)
+        except Exception:
+            # Not made: it stays due. Raising here would end every task of the nursery.
+            log.exception("postback %s not attempted", due.delivery_id)
+            self._in_flight.discard(due.delivery_id)
+            return
+        await send.send(attempted)
 
     async def _record_loop(self, receive: trio.MemoryReceiveChannel) -> None:
         async with receive:
@@ -283,9 +306,28 @@ class PostbackSenderActor:
     # -- one attempt ---------------------------------------------------------------------------
 
     async def attempt(self, due: Due) -> PostbackAttempted:
-        request = self.service.request_for(due)
+        """Make one attempt and say how it went; a request that cannot even be built (a
+        plugin's error) is a failed attempt too."""
+        try:
+            request = self.service.request_for(due)
+        except Exception as e:
+            log.exception("postback %s: request not built", due.delivery_id)
+            request = PostbackRequest(method=due.template.method, url=due.template.url)
+            failed = DeliveryOutcome(verdict="failed", reason=f"cannot build the request: {e!r}")
+            return self._attempted(due, request, self._clock(), None, "", failed)
         at = self._clock()
         status, body, outcome = await self.client.perform(request, due.hook_partner_id)
+        return self._attempted(due, request, at, status, body, outcome)
+
+    def _attempted(
+        self,
+        due: Due,
+        request: PostbackRequest,
+        at: datetime,
+        status: int | None,
+        body: str,
+        outcome: DeliveryOutcome,
+    ) -> PostbackAttempted:
         verdict, reason = outcome.verdict, outcome.reason
         next_at = None
         if verdict == "retry":

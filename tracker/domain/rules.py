@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import idna
 import pycountry
 
 from tracker.domain.errors import DomainError
@@ -39,16 +42,58 @@ def check_timezone(field: str, value: str) -> ZoneInfo:
         raise DomainError(field, f"{value!r} is not an IANA time zone") from None
 
 
-def check_url(field: str, value: str) -> str:
-    if len(value) > MAX_URL_LENGTH:
-        raise DomainError(field, f"URL longer than {MAX_URL_LENGTH} characters")
+def check_url(field: str, value: str, *, max_length: int | None = MAX_URL_LENGTH) -> str:
+    """An http(s) URL a request can be made to: a valid host name (IDNA-encodable labels of
+    letters, digits, ``-`` and ``_``, 1 to 63 each, 253 in all) or IP address, and a port,
+    if any, from 1 to 65535. ``max_length`` None: any length (a rendered postback URL)."""
+    if max_length is not None and len(value) > max_length:
+        raise DomainError(field, f"URL longer than {max_length} characters")
     try:
         parts = urlsplit(value)
     except ValueError:
         raise DomainError(field, "not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise DomainError(field, "must be an http(s) URL with a host")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise DomainError(field, "the port must be a number from 1 to 65535")
+    _check_host(field, parts.hostname or "", bracketed="[" in parts.netloc)
     return value
+
+
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")
+
+
+def _check_host(field: str, host: str, *, bracketed: bool) -> None:
+    if not host:
+        raise DomainError(field, "must be an http(s) URL with a host")
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise DomainError(field, f"{host!r} is not an IPv6 address") from None
+        return
+    name = host
+    if not name.isascii():
+        try:
+            name = idna.encode(name).decode("ascii")
+        except idna.IDNAError as e:
+            raise DomainError(field, f"{host!r} is not a valid host name: {e}") from None
+    labels = name.removesuffix(".").split(".")
+    if len(name.removesuffix(".")) > 253 or not all(_HOST_LABEL.fullmatch(x) for x in labels):
+        raise DomainError(
+            field,
+            f"{host!r} is not a valid host name (labels of letters, digits, - and _, "
+            "1 to 63 characters each, 253 in all)",
+        )
+    if labels[-1].isdigit():
+        try:
+            ipaddress.IPv4Address(name.removesuffix("."))
+        except ValueError:
+            raise DomainError(field, f"{host!r} is not an IPv4 address") from None
 
 
 def check_day(field: str, value: date) -> date:

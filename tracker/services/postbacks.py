@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from tracker.application import EventStores
 from tracker.domain.catalog.postbacks import Postback
-from tracker.domain.errors import NotFound
+from tracker.domain.errors import DomainError, NotFound
 from tracker.domain.ingest import SdkEventReceived, TouchpointRecorded
 from tracker.domain.macros import PostbackFacts, device_ids, macro_values
 from tracker.domain.postbacks import (
@@ -64,6 +64,13 @@ class Due(msgspec.Struct, frozen=True, kw_only=True):
     def hook_partner_id(self) -> str | None:
         """The partner whose plugin builds and classifies it (None: an own postback)."""
         return hook_partner(self.receiver, self.partner_id)
+
+
+class RequestNotBuilt(DomainError):
+    """The plugins could not build a postback's request (a test-send answers 422 with why)."""
+
+    status = 422
+    code = "unprocessable"
 
 
 class SampleEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -312,7 +319,8 @@ class PostbackService:
     def test_request(self, postback_id: str, sample: SampleEvent) -> PostbackRequest:
         """The request a test-send of a configured postback makes now: ``sample`` happening
         at this moment, built as a delivery of the postback is (its template and secret, its
-        partner's params and settings, no partner plugin). Raises NotFound."""
+        partner's params and settings, no partner plugin). Raises NotFound, or
+        RequestNotBuilt when the plugins fail to build it."""
         config = self._catalog.postback(postback_id)
         if config is None or config.deleted:
             raise NotFound("postback_id", f"no such postback: {postback_id}")
@@ -340,10 +348,14 @@ class PostbackService:
             click_params=dict(sample.click_params),
             event_params=dict(sample.event_params),
         )
-        values = self._with_ids_and_params(
-            macro_values(facts), facts.postback_id, config.partner_id
-        )
-        return self._request(receiver, app_id, values)
+        try:
+            values = self._with_ids_and_params(
+                macro_values(facts), facts.postback_id, config.partner_id
+            )
+            return self._request(receiver, app_id, values)
+        except Exception as e:
+            # A plugin's error, shown to whoever tests the postback rather than a 500.
+            raise RequestNotBuilt("postback_id", f"cannot build its request: {e!r}") from e
 
     def build(
         self,

@@ -25,7 +25,7 @@ from tracker.services.postbacks import PostbackService, SampleEvent
 from tracker.web.answers import EXPORT_CONTENT, DeliveriesOut, PostbackTestOut
 from tracker.web.auth import current_principal, requires
 from tracker.web.context import services, tracker
-from tracker.web.openapi import answers
+from tracker.web.openapi import answers, may_answer
 from tracker.web.responses import json_response
 from tracker.web.schemas import Bound, EventSeq, Money, validate_body
 
@@ -103,6 +103,7 @@ def _blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 @postbacks_api.post("/postbacks/<postback_id>/test")
 @requires("write")
 @validate_body(SampleEventIn)
+@may_answer(422)
 @document_response(PostbackTestOut)
 async def test_postback(postback_id: str, data: SampleEventIn) -> Response:
     """Render the postback with a sample event, send it now (not recorded as a delivery) and
