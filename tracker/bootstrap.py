@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 import pluggy
+import trio
 
 from tracker.actors.attributor import AttributorActor
 from tracker.actors.directory import DirectoryActor
@@ -149,6 +150,10 @@ class WebServices:
     ingest: IngestService
     postback_client: PostbackClient
     owns_views: bool
+    # Store calls from handlers run in threads: writes one at a time (the catalog's
+    # optimistic concurrency then rarely conflicts), reads two at a time.
+    write_limiter: trio.CapacityLimiter = field(default_factory=lambda: trio.CapacityLimiter(1))
+    read_limiter: trio.CapacityLimiter = field(default_factory=lambda: trio.CapacityLimiter(2))
 
 
 @dataclass

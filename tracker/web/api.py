@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 import trio
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring
 
 from tracker.bootstrap import Tracker
@@ -38,7 +38,7 @@ from tracker.web.answers import (
     TrafficTypesOut,
 )
 from tracker.web.auth import current_principal, requires
-from tracker.web.context import tracker
+from tracker.web.context import services, tracker
 from tracker.web.openapi import answers
 from tracker.web.responses import json_response
 from tracker.web.schemas import (
@@ -77,7 +77,7 @@ async def _write(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a catalog use case off the event loop, then show its result to this process."""
     tracker = _tracker()
     result = await trio.to_thread.run_sync(
-        partial(fn, *args, **kwargs), limiter=current_app.config["WRITE_LIMITER"]
+        partial(fn, *args, **kwargs), limiter=services().write_limiter
     )
     tracker.refresh_directory()
     return result

@@ -29,8 +29,6 @@ def create_app(process: Process) -> QuartTrio:
         raise ValueError(f"a {process.role} process serves no HTTP")
     app = QuartTrio("tracker")
     app.config["SERVICES"] = process.web
-    app.config["WRITE_LIMITER"] = trio.CapacityLimiter(1)
-    app.config["READ_LIMITER"] = trio.CapacityLimiter(2)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     # The supervisor's own grace for draining comes first; this bounds it from outside.
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = process.supervisor.grace_seconds + 2

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 import trio
-from quart import Blueprint, Response, current_app, g
+from quart import Blueprint, Response, g
 from quart_schema import document_response, validate_querystring
 
 from tracker.domain.attribution import span
@@ -44,7 +44,7 @@ def _service() -> AttributionService:
 
 
 def _limiter() -> trio.CapacityLimiter:
-    return current_app.config["READ_LIMITER"]
+    return services().read_limiter
 
 
 async def _installs_view_current(service: AttributionService) -> None:

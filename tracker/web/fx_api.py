@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 import trio
 from msgspec import Meta, Struct
-from quart import Blueprint, Response, current_app, request
+from quart import Blueprint, Response, request
 from quart.blueprints import BlueprintSetupState
 from quart_schema import (
     DataSource,
@@ -27,7 +27,7 @@ from tracker.domain.catalog.fx import BASE_CURRENCY, JSON_ROWS, MAX_RATE_ROWS, R
 from tracker.domain.errors import DomainError
 from tracker.domain.rules import check_date_range
 from tracker.web.auth import requires
-from tracker.web.context import tracker
+from tracker.web.context import services, tracker
 from tracker.web.openapi import takes
 from tracker.web.responses import json_response
 from tracker.web.schemas import Currency, Day
@@ -238,9 +238,7 @@ async def set_fx_rates(parse: Callable[[], Parsed]) -> Response:
         rows, names = parse()
         return len(rows), service.set_fx_rates(rows, names)
 
-    given, changed = await trio.to_thread.run_sync(
-        parse_and_set, limiter=current_app.config["WRITE_LIMITER"]
-    )
+    given, changed = await trio.to_thread.run_sync(parse_and_set, limiter=services().write_limiter)
     tracker().refresh_directory()
     return json_response({"rows": given, "changed": changed})
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import trio
 from eventsourcing.application import Application
-from quart import Blueprint, Response, current_app, g, request
+from quart import Blueprint, Response, g, request
 from quart_schema import document_response, validate_querystring
 
 from tracker.domain.errors import Forbidden, NotFound
@@ -186,7 +186,7 @@ async def _export(kind: str, query: RawQuery) -> Response:
 
     content_type, header, line = line_writer(kind, query.format)
     app = tracker().stores.ingest
-    limiter = current_app.config["READ_LIMITER"]
+    limiter = services().read_limiter
     response = Response(_rows(app, accepts, kind, header, line, limiter), content_type=content_type)
     response.timeout = None
     return response

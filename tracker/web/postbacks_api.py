@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import trio
 from msgspec import Meta, Struct
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring
 
 from tracker.ingest.export import (
@@ -95,9 +95,7 @@ def _service() -> PostbackService:
 
 
 def _blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return trio.to_thread.run_sync(
-        partial(fn, *args, **kwargs), limiter=current_app.config["READ_LIMITER"]
-    )
+    return trio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=services().read_limiter)
 
 
 @postbacks_api.post("/postbacks/<postback_id>/test")
@@ -201,7 +199,7 @@ async def raw_deliveries(query_args: RawDeliveriesQuery) -> Response:
             )
 
     response = Response(
-        _stream(_service(), current_app.config["READ_LIMITER"], filters, header, line),
+        _stream(_service(), services().read_limiter, filters, header, line),
         content_type=content_type,
     )
     response.timeout = None

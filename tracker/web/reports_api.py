@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import trio
 from msgspec import Meta, Struct
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring
 
 from tracker.domain.reports import DIMENSIONS, METRICS, ReportQuery
@@ -77,7 +77,7 @@ async def report(query_args: ReportArgs) -> Response:
     partner_id = principal.partner_id if principal.role == "partner" else None
     query = query_of(query_args, partner_id)
     service = tracker().reports
-    limiter = current_app.config["READ_LIMITER"]
+    limiter = services().read_limiter
     if services().owns_views:
         await trio.to_thread.run_sync(service.catch_up, limiter=limiter)
     built = await trio.to_thread.run_sync(partial(service.report, query), limiter=limiter)
