@@ -29,6 +29,7 @@ def test_each_role_runs_exactly_its_actors(tracker):
         AttributorActor,
     }
     assert serve.web is not None and serve.web.owns_views
+    assert serve.web.postback_client is serve.postback_sender.client  # one set of host limits
 
     web = build_process(tracker, Role.WEB)
     assert _kinds(web) == {DirectoryActor, IngestWriterActor, AttributorActor}

@@ -221,9 +221,10 @@ def build_process(tracker: Tracker, role: Role) -> Process:
             country_of=tracker.country_of,
             on_stored=wake,
         ),
-        postback_client=PostbackClient(
-            tracker.postbacks, allow_private=settings.postback_allow_private
-        ),
+        # test-send shares the sender's client (its per-host limits) where there is one
+        postback_client=sender.client
+        if sender is not None
+        else PostbackClient(tracker.postbacks, allow_private=settings.postback_allow_private),
         owns_views=role.owns_views,
     )
     supervisor = Supervisor([*actors, writer, attributor], draining=[writer])
