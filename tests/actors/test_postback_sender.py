@@ -435,3 +435,23 @@ async def test_a_request_a_plugin_cannot_build_is_a_failed_attempt(settings, clo
         assert tracker.postbacks.due(clock.advance(days=1), 10) == []
     finally:
         tracker.close()
+
+
+async def test_only_the_start_of_a_long_answer_is_read_and_kept(tracker, clock):
+    long_answer = b"x" * 3_000_000
+    receiver = Receiver(answer=lambda _: (200, long_answer))
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            url = await receiver.start(nursery)
+            world, app_id, code = world_with_postback(tracker, url + "/pb?id={mt_postback_id}")
+            _install(world, app_id, code, clock)
+            sender = _sender(tracker, clock)
+            [attempt] = await sender.tick()
+            status, body, _ = await sender.client.perform(
+                PostbackRequest(method="GET", url=url + "/again")
+            )
+            await sender.aclose()
+            nursery.cancel_scope.cancel()
+    assert (attempt.verdict, attempt.status) == ("delivered", 200)
+    assert attempt.response == "x" * 2048
+    assert status == 200 and len(body) == 65536

@@ -30,6 +30,7 @@ from tracker.services.postbacks import Due, PostbackService
 log = logging.getLogger(__name__)
 
 RESPONSE_KEPT = 2048  # characters of an answer kept in the attempt event
+ANSWER_KEPT_BYTES = 65536  # bytes of an answer read for the partner's classify hook
 RECORD_BATCH = 500
 
 
@@ -43,6 +44,15 @@ def is_private(address: str) -> bool:
 async def resolve(host: str, port: int) -> list[str]:
     infos = await trio.socket.getaddrinfo(host, port, type=trio.socket.SOCK_STREAM)
     return [info[4][0] for info in infos]
+
+
+async def _first_bytes(response: httpx.Response, limit: int) -> bytes:
+    kept = bytearray()
+    async for chunk in response.aiter_bytes():
+        kept += chunk
+        if len(kept) >= limit:
+            break
+    return bytes(kept[:limit])
 
 
 class PostbackClient:
@@ -121,6 +131,7 @@ class PostbackClient:
             return None, "", refused
         limiter = self._hosts.setdefault(host, trio.CapacityLimiter(self._host_concurrency))
         response = None
+        body = b""
         try:
             async with limiter:
                 client = self._take(host)
@@ -128,12 +139,15 @@ class PostbackClient:
                 # answer a byte at a time would hold the attempt for as long as it likes.
                 with trio.move_on_after(self._timeout):
                     try:
-                        response = await client.request(
+                        async with client.stream(
                             request.method,
                             request.url,
                             headers=request.headers,
                             content=request.body.encode() if request.body is not None else None,
-                        )
+                        ) as streamed:
+                            # only the start of a long answer is kept, and read
+                            body = await _first_bytes(streamed, ANSWER_KEPT_BYTES)
+                        response = streamed
                     finally:
                         if response is not None:
                             self._give_back(host, client)
@@ -148,7 +162,7 @@ class PostbackClient:
             return None, "", DeliveryOutcome(verdict="retry", reason="timeout")
         answer = PostbackResponse(
             status=response.status_code,
-            body=response.text[:65536],
+            body=body.decode(response.encoding or "utf-8", errors="replace"),
             headers=dict(response.headers),
         )
         outcome = self._service.classify(self._service.partner(partner_id), request, answer)
