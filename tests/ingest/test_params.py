@@ -131,7 +131,7 @@ def test_link_cost_validation():
 
 def test_invalid_utf8_escape_is_malformed_and_others_survive():
     t = parse_touch(b"clickId=%FF%FE&mt_sub1=ok&%C3%28=1")
-    assert t.malformed["clickId"] == "invalid UTF-8 in a percent-escape"
+    assert t.malformed["clickId"] == "invalid UTF-8 (a raw byte or a percent-escape)"
     assert "\ufffd(" in t.malformed
     assert t.subids == {"sub1": "ok"}
     assert "clickId" not in t.params

@@ -130,7 +130,7 @@ def split_query(query: bytes) -> tuple[list[tuple[str, str]], dict[str, str]]:
             malformed[name.replace("\x00", "\ufffd")] = "parameter name holds a NUL character"
             continue
         if not value_ok:
-            malformed[name] = "invalid UTF-8 in a percent-escape"
+            malformed[name] = "invalid UTF-8 (a raw byte or a percent-escape)"
             continue
         if "\x00" in value:
             # no text column of a view can hold it (PostgreSQL refuses NUL in text)

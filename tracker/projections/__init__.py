@@ -1,1 +1,1 @@
-"""Read models: pure projections of the event streams, and the views they are kept in."""
+"""Read models: pure projections of the event streams (tracker/stores keeps their views)."""
