@@ -29,15 +29,12 @@ def main(base: str, token: str) -> None:
     link = post(
         f"/api/v1/campaigns/{cid}/links", {"title": "L", "app_id": app["id"], "target_url": PLAY}
     )
-    tariff = post(
-        f"/api/v1/campaigns/{cid}/tariffs",
-        {"model": "cpc", "rate": "0.10", "currency": "USD", "starts_on": "2026-01-01"},
-    )
     # PATCH tariffs changes only ends_on: from the earliest day the server takes, every day
-    # schemathesis can send is a valid end, and a campaign of its own has no tariff to overlap
-    ended = post("/api/v1/campaigns", {"title": "Tariff ends", "traffic_type": "media"})
-    ended_tariff = post(
-        f"/api/v1/campaigns/{ended['id']}/tariffs",
+    # schemathesis can send is a valid end. In a campaign of its own it overlaps no tariff,
+    # and leaves the tariffs POSTed to the other campaign free of it.
+    tariffed = post("/api/v1/campaigns", {"title": "Tariff", "traffic_type": "media"})
+    tariff = post(
+        f"/api/v1/campaigns/{tariffed['id']}/tariffs",
         {"model": "cpc", "rate": "0.10", "currency": "USD", "starts_on": "1970-01-01"},
     )
     correction = post(
@@ -70,9 +67,8 @@ def main(base: str, token: str) -> None:
         "ST_PARTNER_ID": partner["id"],
         "ST_CAMPAIGN_ID": cid,
         "ST_LINK_CODE": link["code"],
+        "ST_TARIFF_CAMPAIGN_ID": tariffed["id"],
         "ST_TARIFF_ID": tariff["id"],
-        "ST_ENDED_CAMPAIGN_ID": ended["id"],
-        "ST_ENDED_TARIFF_ID": ended_tariff["id"],
         "ST_CORRECTION_ID": correction["id"],
         "ST_POSTBACK_ID": postback["id"],
         "ST_TOKEN_ID": viewer["id"],
