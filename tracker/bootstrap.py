@@ -30,6 +30,7 @@ from tracker.projections.reports import ConversionCountsProjection, TouchCountsP
 from tracker.projections.touchpoints import TouchpointProjection
 from tracker.services.attribution import AttributionService
 from tracker.services.catalog import CatalogService
+from tracker.services.export import ExportService
 from tracker.services.history import HistoryService
 from tracker.services.ingest import IngestService
 from tracker.services.postbacks import PostbackService
@@ -86,6 +87,7 @@ class Tracker:
             self.stores, self.catalog, self.views, self.settings.report_timezones
         )
         self.history = HistoryService(self.stores)
+        self.export = ExportService(self.stores.ingest, self.catalog)
 
     @property
     def country_of(self) -> CountryOf:

@@ -169,9 +169,9 @@ async def test_raw_events_and_bad_query(tracker):
 
 
 async def test_raw_export_pages_through_many_rows(tracker, monkeypatch):
-    from tracker.web import ingest_api
+    from tracker.services import export
 
-    monkeypatch.setattr(ingest_api, "EXPORT_PAGE", 7)
+    monkeypatch.setattr(export, "EXPORT_PAGE", 7)
     with trio.fail_after(15):
         async with served(tracker) as (client, _):
             code = (await setup_links(client))["regular"]

@@ -28,7 +28,6 @@ from tracker.services.attribution import AttributionService
 from tracker.web.answers import EXPORT_CONTENT, InstallExplanationOut, SdkAttributionOut
 from tracker.web.auth import current_principal, requires, requires_sdk_key
 from tracker.web.context import services, tracker
-from tracker.web.ingest_api import partner_campaigns
 from tracker.web.openapi import answers, may_answer
 from tracker.web.responses import json_response
 from tracker.web.schemas import RawQuery
@@ -194,7 +193,8 @@ async def _export(kind: str, query: RawQuery) -> Response:
     if principal.role == "partner":
         wanted["partner_id"] = principal.partner_id
     wanted = {k: v for k, v in wanted.items() if v is not None}
-    campaigns = None if query.partner_id is None else partner_campaigns(query.partner_id)
+    export = tracker().export
+    campaigns = None if query.partner_id is None else export.partner_campaigns(query.partner_id)
 
     def accepts(record: dict[str, Any]) -> bool:
         if campaigns is not None and record.get("campaign_id") not in campaigns:

@@ -4,17 +4,16 @@ SDK and S2S event APIs, and the raw export of clicks, impressions and events."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from functools import partial
 from typing import Any
 
 import trio
-from eventsourcing.application import Application
 from quart import Blueprint, Response, g, request
 from quart_schema import document_response, validate_querystring
 
 from tracker.domain.errors import Forbidden, NotFound
-from tracker.ingest.export import KINDS, RawFilter, line_writer, parse_bound
+from tracker.ingest.export import RawFilter, line_writer, parse_bound
 from tracker.ingest.sdk import BatchOut, EventIn, S2sBatchIn, S2sQuery, SdkBatchIn
+from tracker.services.export import ExportService
 from tracker.web.answers import (
     EXPORT_CONTENT,
     GIF_CONTENT,
@@ -29,9 +28,6 @@ from tracker.web.responses import json_response
 from tracker.web.schemas import RawQuery, validate_body
 
 ingest_api = Blueprint("ingest_api", __name__)
-
-EXPORT_PAGE = 500
-
 
 # clicks and impressions
 
@@ -120,16 +116,10 @@ async def s2s_events(data: S2sBatchIn, query_args: S2sQuery) -> Response:
 # raw export
 
 
-def partner_campaigns(partner_id: str) -> frozenset[str]:
-    """The partner's campaigns now, as the reports resolve a ``partner_id`` filter: a record
-    is the partner's through its campaign (none for an unknown partner)."""
-    return frozenset(str(c.id) for c in tracker().catalog.campaigns() if c.partner_id == partner_id)
-
-
 async def _rows(
-    app: Application,
-    accepts: Callable[[Any], bool],
+    service: ExportService,
     kind: str,
+    accepts: Callable[[Any], bool],
     header: str,
     line: Any,
     limiter: trio.CapacityLimiter,
@@ -137,29 +127,13 @@ async def _rows(
     # A streamed body runs outside the request context: everything it needs is passed in.
     if header:
         yield header.encode()
-    topic = KINDS[kind]
-    position = 0
-    while True:
-        notifications = await trio.to_thread.run_sync(
-            partial(
-                app.recorder.select_notifications,
-                start=position,
-                limit=EXPORT_PAGE,
-                topics=(topic,),
-                inclusive_of_start=False,
-            ),
-            limiter=limiter,
+    position: int | None = 0
+    while position is not None:
+        position, events = await trio.to_thread.run_sync(
+            service.page, kind, position, accepts, limiter=limiter
         )
-        if not notifications:
-            return
-        position = notifications[-1].id
-        chunk = []
-        for n in notifications:
-            event = app.mapper.to_domain_event(n)
-            if accepts(event):
-                chunk.append(line(event))
-        if chunk:
-            yield "".join(chunk).encode()
+        if events:
+            yield "".join(line(e) for e in events).encode()
 
 
 async def _export(kind: str, query: RawQuery) -> Response:
@@ -176,7 +150,8 @@ async def _export(kind: str, query: RawQuery) -> Response:
         link_code=query.link_code,
         partner_id=partner_id,
     )
-    campaigns = None if query.partner_id is None else partner_campaigns(query.partner_id)
+    service = tracker().export
+    campaigns = None if query.partner_id is None else service.partner_campaigns(query.partner_id)
 
     def accepts(event: Any) -> bool:
         # an SDK event has no campaign, so none is a partner's
@@ -185,9 +160,9 @@ async def _export(kind: str, query: RawQuery) -> Response:
         return flt.accepts(event)
 
     content_type, header, line = line_writer(kind, query.format)
-    app = tracker().stores.ingest
     limiter = services().read_limiter
-    response = Response(_rows(app, accepts, kind, header, line, limiter), content_type=content_type)
+    rows = _rows(service, kind, accepts, header, line, limiter)
+    response = Response(rows, content_type=content_type)
     response.timeout = None
     return response
 
