@@ -68,19 +68,22 @@ async def test_csv_rates_are_stored_and_listed(client: Any) -> None:
         assert ("2026-12-01", "JPY", "155.2") in await listed(client)
 
 
-async def test_csv_rate_column_may_be_named_rate_to_usd(client: Any) -> None:
-    # the name API.md gives the column; the same number: units of the currency one USD buys
+async def test_csv_rates_to_usd_are_stored_as_units_per_usd(client: Any, tracker: Any) -> None:
+    # the column API.md names: what one unit of the currency is worth in USD
     with trio.fail_after(20):
-        text = "date,currency,rate_to_usd\n2026-12-01,EUR,0.95\n"
-        assert await put_csv(client, text) == {"rows": 1, "changed": 1}
-        assert await put_csv(client, "RATE_TO_USD,Date,Currency\n155.2,2026-12-01,JPY\n") == {
+        text = "date,currency,rate_to_usd\n2026-12-01,EUR,1.25\n2026-12-01,GBP,1.08\n"
+        assert await put_csv(client, text) == {"rows": 2, "changed": 2}
+        assert await put_csv(client, "RATE_TO_USD,Date,Currency\n0.5,2026-12-01,JPY\n") == {
             "rows": 1,
             "changed": 1,
         }
         assert await listed(client) == [
-            ("2026-12-01", "EUR", "0.95"),
-            ("2026-12-01", "JPY", "155.2"),
+            ("2026-12-01", "EUR", "0.8"),
+            ("2026-12-01", "GBP", "0.925925925926"),  # 12 significant digits
+            ("2026-12-01", "JPY", "2"),
         ]
+        fx = tracker.catalog.fx_table()
+        assert fx.convert(Decimal("10.00"), "EUR", "USD", date(2026, 12, 1)) == Decimal("12.5")
         data = await put_csv(client, "date,currency,rate_to_usd\n2026-12-01,EUR,-1\n", 400)
         assert data["detail"].startswith("line 2: rate"), data
 
@@ -192,7 +195,10 @@ async def test_json_errors_name_the_row_and_store_nothing(
         ("date,currency,rate\n2026-12-01,GBP,0.8\n2026-12-01,GBP,0.9\n", "line 3: GBP on "),
         ("day,currency,rate\n2026-12-01,GBP,0.8\n", "line 1: the header must name the columns"),
         ("2026-12-01,GBP,0.8\n", "line 1: the header must name the columns date,currency,rate"),
-        ("", "body: a CSV header line date,currency,rate (or rate_to_usd) is required"),
+        (
+            "",
+            "body: a CSV header line date,currency,rate (or rate_to_usd, its inverse) is required",
+        ),
         ("date,currency,rate,rate_to_usd\n", "line 1: the header must name the columns"),
         ("date,currency,rate\n", "rows: at least one rate is required"),
         ('date,currency,rate\n2026-12-01,GBP,"0.8\n', "line 2: "),

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Awaitable, Callable
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import partial, wraps
 from typing import Annotated, Any
 
@@ -23,7 +24,14 @@ from quart_schema import (
 from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from tracker.domain.catalog.fx import BASE_CURRENCY, JSON_ROWS, MAX_RATE_ROWS, RowNames
+from tracker.domain.catalog.fx import (
+    BASE_CURRENCY,
+    JSON_ROWS,
+    MAX_RATE_DIGITS,
+    MAX_RATE_ROWS,
+    PLAIN_DECIMAL,
+    RowNames,
+)
 from tracker.domain.errors import DomainError
 from tracker.domain.rules import check_date_range
 from tracker.web.auth import requires
@@ -38,9 +46,12 @@ RATES_PATH = "/api/v1/fx-rates"
 # 100,000 rows are about 2 MB of CSV and 7 MB of JSON: more than the app's 1 MiB.
 MAX_RATES_BODY_BYTES = 16 * 1024 * 1024
 CSV_COLUMNS = ("date", "currency", "rate")
-# API.md names the rate column rate_to_usd: the same number, read as `rate`
-CSV_ALIASES = {"rate_to_usd": "rate"}
-CSV_HEADER = "date,currency,rate (or rate_to_usd)"
+# API.md names the column rate_to_usd: what one unit of the currency is worth in USD, the
+# inverse of `rate` (units one USD buys), kept to MAX_RATE_DIGITS significant digits.
+USD_PER_UNIT = "rate_to_usd"
+CSV_ALIASES = {USD_PER_UNIT: "rate"}
+CSV_HEADER = "date,currency,rate (or rate_to_usd, its inverse)"
+_INVERSE = Context(prec=MAX_RATE_DIGITS, rounding=ROUND_HALF_EVEN)
 CSV_BODY_SCHEMA = {
     "type": "string",
     "description": f"A header line naming the columns {CSV_HEADER}, in any order and any "
@@ -152,9 +163,22 @@ def parse_json_rates(body: bytes) -> Parsed:
     return [(r.date, r.currency, r.rate) for r in data.rows], JSON_ROWS
 
 
+def _inverse(rate: str) -> str:
+    """Units one USD buys, from what one unit is worth in USD (``1.25`` -> ``0.8``); a cell
+    that is not a positive decimal is left for the rules to name."""
+    try:
+        value = Decimal(rate)
+    except ArithmeticError:
+        return rate
+    if not value.is_finite() or value <= 0 or not PLAIN_DECIMAL.fullmatch(rate):
+        return rate
+    return format(_INVERSE.divide(Decimal(1), value).normalize(_INVERSE), "f")
+
+
 def parse_csv_rates(body: bytes) -> Parsed:
     """A header line naming the columns date, currency and rate or rate_to_usd (any order,
-    any case), then one rate per line; blank lines are skipped and cells trimmed."""
+    any case), then one rate per line; blank lines are skipped and cells trimmed. Rates under
+    ``rate_to_usd`` are turned into units per USD."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -169,6 +193,7 @@ def parse_csv_rates(body: bytes) -> Parsed:
             if not any(cells):
                 continue
             if order is None:
+                per_unit = USD_PER_UNIT in (cell.lower() for cell in cells)
                 names = [CSV_ALIASES.get(cell.lower(), cell.lower()) for cell in cells]
                 if sorted(names) != sorted(CSV_COLUMNS):
                     raise DomainError(
@@ -186,7 +211,8 @@ def parse_csv_rates(body: bytes) -> Parsed:
                 )
             if len(rows) == MAX_RATE_ROWS:
                 raise DomainError("rows", f"at most {MAX_RATE_ROWS} rates per request")
-            rows.append((cells[order[0]], cells[order[1]], cells[order[2]]))
+            rate = cells[order[2]]
+            rows.append((cells[order[0]], cells[order[1]], _inverse(rate) if per_unit else rate))
             lines.append(reader.line_num)
     except csv.Error as e:
         raise DomainError(f"line {reader.line_num}", f"not valid CSV: {e}") from None
@@ -227,8 +253,9 @@ async def set_fx_rates(parse: Callable[[], Parsed]) -> Response:
     """Set FX rates: how many units of each currency one USD buys, per day.
 
     JSON ``{"rows": [{"date": "2026-12-01", "currency": "EUR", "rate": "0.95"}]}``, or CSV
-    with ``Content-Type: text/csv``: a header ``date,currency,rate`` (``rate_to_usd`` is
-    read as ``rate``), then one rate per line.
+    with ``Content-Type: text/csv``: a header ``date,currency,rate``, then one rate per line
+    (or ``date,currency,rate_to_usd``: what one unit is worth in USD, stored as its inverse
+    to 12 significant digits).
     A rate replaces an earlier one of the same day and currency. At most 100,000 rates per
     request; a wrong one answers 400 naming it (``rows[3].rate: ...``, ``line 4: rate ...``)
     and none is stored."""

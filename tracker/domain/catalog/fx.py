@@ -26,7 +26,7 @@ MAX_RATE_ROWS = 100_000
 MAX_RATE_DIGITS = 12
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PLAIN_DECIMAL = re.compile(r"\d+(\.\d+)?")
+PLAIN_DECIMAL = re.compile(r"\d+(\.\d+)?")
 
 
 class RateRow(NamedTuple):
@@ -76,7 +76,7 @@ def _rate(value: Any) -> Decimal | str:
         rate = value
         if not rate.is_finite():
             return "must be a finite number"
-    elif isinstance(value, str) and _PLAIN_DECIMAL.fullmatch(value):
+    elif isinstance(value, str) and PLAIN_DECIMAL.fullmatch(value):
         rate = Decimal(value)
     else:
         return f"{_shown(value)} is not a decimal number (digits and an optional '.' and digits)"
