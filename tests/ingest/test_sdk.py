@@ -17,6 +17,11 @@ def _events(*raw: dict) -> list[SdkEventReceived]:
     return build_events(batch, app_id="app-1", received=NOW, source="sdk", ip="1.2.3.4", ua="UA")
 
 
+def test_a_time_beyond_the_calendar_in_utc_is_the_receive_time():
+    for text in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        assert honoured_ts(datetime.fromisoformat(text), NOW) == NOW
+
+
 def test_ts_rule():
     assert honoured_ts(None, NOW) == NOW
     assert honoured_ts(NOW - timedelta(days=6), NOW) == NOW - timedelta(days=6)

@@ -184,7 +184,10 @@ def honoured_ts(ts: datetime | None, received: datetime) -> datetime:
         return received
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    ts = ts.astimezone(UTC)
+    try:
+        ts = ts.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        return received
     if received - TS_MAX_AGE <= ts <= received + TS_MAX_SKEW:
         return ts
     return received
