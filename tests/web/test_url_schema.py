@@ -4,14 +4,16 @@ is never refused by ``check_url`` (so the API contract's schema-valid requests a
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from tracker.domain.catalog.postbacks import _check_template_url
 from tracker.domain.errors import DomainError
 from tracker.domain.rules import check_url
-from tracker.web.schemas import URL_PATTERN
+from tracker.web.schemas import TEMPLATE_URL_PATTERN, URL_PATTERN
 
 PATTERN = re.compile(URL_PATTERN)
 
@@ -50,3 +52,20 @@ def test_urls_the_rule_refuses_the_schema_refuses(url: str) -> None:
 )
 def test_ordinary_urls_pass_the_schema(url: str) -> None:
     assert PATTERN.search(url) is not None
+
+
+@given(st.from_regex(TEMPLATE_URL_PATTERN))
+def test_every_template_the_schema_passes_passes_the_postback_rule(url: str) -> None:
+    filled = re.sub(r"\{[A-Za-z0-9_]+\}", "x", url)
+    assume(len(urlsplit(filled).hostname or "") <= 253)  # the domain's alone
+    _check_template_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://!!!/x", "http://a..{b}/x", "http://{h}:99999/x", "http://" + "{m}" * 64 + ".ex/"],
+)
+def test_templates_the_rule_refuses_the_schema_refuses(url: str) -> None:
+    assert re.search(TEMPLATE_URL_PATTERN, url) is None
+    with pytest.raises(DomainError):
+        _check_template_url(url)

@@ -97,10 +97,19 @@ URL_PATTERN = (
     r"(?:[/?#][^\n]*)?(?![\s\S])"
 )
 Url = Annotated[str, Meta(min_length=1, max_length=4096, pattern=URL_PATTERN)]
-# A postback's URL template: macros may stand anywhere, even in the host ({partner_host}), so
-# the schema asks for http(s) and a host of printable ASCII; the domain checks the shape with
-# every macro filled.
-TEMPLATE_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[!\"$-.0-9:->@-Z\\^-~]+(?:[/?#][^\n]*)?(?![\s\S])"
+# A postback's URL template: the same shape with macros (``{name}``) anywhere, even in the
+# host (``{partner_host}``), each counting as one letter there, as the domain checks it with
+# every macro filled by ``x``. (The 253-character limit on the whole host is the domain's
+# alone.)
+_MACRO = r"\{[A-Za-z0-9_]+\}"
+_T_CHAR = rf"(?:[A-Za-z0-9_-]|{_MACRO})"
+_T_HOST = rf"(?:{_T_CHAR}{{1,63}}\.)*(?=(?:{_T_CHAR}){{1,63}}(?![A-Za-z0-9_{{-]))"
+_T_HOST += rf"{_T_CHAR}*(?:[A-Za-z_-]|{_MACRO}){_T_CHAR}*\.?"
+TEMPLATE_URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://(?:[!\"$-.0-9:->A-Z\\^-~]*@)?"
+    rf"(?:(?:{_OCTET}\.){{3}}{_OCTET}|{_T_HOST})(?::{_PORT}?)?"
+    r"(?:[/?#][^\n]*)?(?![\s\S])"
+)
 TemplateUrl = Annotated[str, Meta(min_length=1, max_length=4096, pattern=TEMPLATE_URL_PATTERN)]
 # An empty string takes the URL away.
 UrlOrEmpty = Annotated[str, Meta(max_length=4096, pattern=f"^(?![\\s\\S])|{URL_PATTERN}")]
