@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -115,6 +115,8 @@ TemplateUrl = Annotated[str, Meta(min_length=1, max_length=4096, pattern=TEMPLAT
 UrlOrEmpty = Annotated[str, Meta(max_length=4096, pattern=f"^(?![\\s\\S])|{URL_PATTERN}")]
 UtmSources = Annotated[list[Annotated[str, Meta(min_length=1, max_length=200)]], Meta(min_length=1)]
 Money = Annotated[str, Meta(pattern=rf"^-?0*\d{{1,{MAX_AMOUNT_DIGITS}}}(\.\d+)?$", max_length=40)]
+# A percent from 0 to 100 (a revshare tariff).
+PERCENT_PATTERN = r"^0*(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)$"
 # A day between EARLIEST_DAY and LATEST_DAY.
 Day = Annotated[
     date,
@@ -230,7 +232,43 @@ class LinkPatch(Struct, forbid_unknown_fields=True):
     deep_link: Annotated[str, Meta(max_length=4096)] | None = None
 
 
+def _when(field: str, values: list[str], *required: str) -> dict[str, Any]:
+    """JSON Schema: when ``field`` is one of ``values``, the ``required`` fields are strings."""
+    return {
+        "if": {"properties": {field: {"enum": values}}, "required": [field]},
+        "then": {
+            "required": list(required),
+            "properties": {name: {"type": "string"} for name in required},
+        },
+    }
+
+
 class TariffIn(Struct, forbid_unknown_fields=True):
+    """A CPA tariff names its target and rate (a custom_event target its event_name), a CPC
+    or CPM tariff its rate, a revshare tariff its percent (at most 100)."""
+
+    json_schema_rules: ClassVar[dict[str, Any]] = {
+        "allOf": [
+            _when("model", ["cpa"], "target", "rate"),
+            _when("model", ["cpc", "cpm"], "rate"),
+            _when("model", ["revshare"], "percent"),
+            {
+                "if": {"properties": {"model": {"const": "revshare"}}},
+                "then": {"properties": {"percent": {"pattern": PERCENT_PATTERN}}},
+            },
+            {
+                "if": {
+                    "properties": {"model": {"const": "cpa"}, "target": {"const": "custom_event"}},
+                    "required": ["model", "target"],
+                },
+                "then": {
+                    "required": ["event_name"],
+                    "properties": {"event_name": {"type": "string"}},
+                },
+            },
+        ]
+    }
+
     model: TariffModel
     currency: Currency
     starts_on: Day
