@@ -157,6 +157,14 @@ async def test_a_partner_without_campaigns_sees_no_organic_rows(client, tracker,
     assert other["rows"] == []
 
 
+async def test_a_dimension_or_metric_named_twice_counts_once(client, tracker):
+    _traffic(tracker)
+    path = f"{Q}&dimensions=partner,day,partner&metrics=clicks,clicks"
+    _, got = await call(client, "GET", path, expect=200)
+    assert got["totals"] == {"clicks": 40}
+    assert set(got["rows"][0]) == {"partner_id", "day", "clicks"}
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

@@ -63,7 +63,8 @@ def offset_segments(tz: str, lo: datetime, hi: datetime) -> list[tuple[datetime,
 
 
 def _names(text: str) -> tuple[str, ...]:
-    return tuple(n.strip() for n in text.split(",") if n.strip())
+    """The names of a comma list, each once, in order."""
+    return tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
 
 
 def report_query(
