@@ -20,6 +20,7 @@ PATTERN = re.compile(URL_PATTERN)
 
 @given(st.from_regex(URL_PATTERN))
 def test_every_url_the_schema_passes_passes_the_rule(url: str) -> None:
+    assume(len(urlsplit(url).hostname or "") <= 253)  # the rule's alone
     assert check_url("url", url) == url
 
 
