@@ -299,3 +299,14 @@ async def test_deliveries_are_listed_filtered_scoped_and_exported(tracker, clock
     table = list(csv.DictReader(io.StringIO(await r.get_data(as_text=True))))
     assert [row["status"] for row in table] == ["500", "200"]
     assert [row["at"] for row in table] == [x["at"] for x in lines]
+    # the filters of the other raw exports that a delivery carries: its app and partner
+    for query, count in (
+        (f"app_id={lines[0]['app_id']}", 2),
+        ("app_id=other", 0),
+        (f"partner_id={partner_id}", 2),
+        (f"partner_id={other['id']}", 0),
+    ):
+        r = await client.get(
+            f"/api/v1/raw/deliveries?{query}", headers={"Authorization": "Bearer test-admin-token"}
+        )
+        assert len((await r.get_data(as_text=True)).splitlines()) == count, query

@@ -404,6 +404,7 @@ class PostbackService:
         postback_id: str | None = None,
         verdict: str | None = None,
         partner_id: str | None = None,
+        app_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[dict[str, Any]]:
@@ -414,6 +415,8 @@ class PostbackService:
             where["verdict"] = verdict
         if partner_id is not None:
             where["partner_id"] = partner_id
+        if app_id is not None:
+            where["app_id"] = app_id
         bounds = []
         if since is not None:
             bounds.append((">=", since))

@@ -88,6 +88,9 @@ class RawDeliveriesQuery(Struct):
     from_: Bound | None = msgspec.field(default=None, name="from")
     to: Bound | None = None
     postback_id: str | None = None
+    app_id: str | None = None
+    # the partner the postbacks went to (a partner token: its own, whatever is asked)
+    partner_id: str | None = None
 
 
 def _service() -> PostbackService:
@@ -180,7 +183,8 @@ async def raw_deliveries(query_args: RawDeliveriesQuery) -> Response:
         "since": parse_bound("from", query_args.from_, end=False),
         "until": parse_bound("to", query_args.to, end=True),
         "postback_id": query_args.postback_id,
-        "partner_id": _partner_scope(None),
+        "app_id": query_args.app_id,
+        "partner_id": _partner_scope(query_args.partner_id),
     }
     if query_args.format == "jsonl":
         content_type, header = JSONL_CONTENT_TYPE, ""
