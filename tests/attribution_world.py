@@ -153,20 +153,25 @@ class World:
         return event
 
 
-def world_with_postback(tracker: Tracker, url: str, **postback: Any) -> tuple[World, str, str]:
-    """A world with a partner, an app, a link of that partner and a postback of its
-    attributed installs to ``url``: (world, app id, link code)."""
+def world_with_postback(
+    tracker: Tracker, url: str, *, partner_id: str | None = None, **postback: Any
+) -> tuple[World, str, str]:
+    """A world with a partner (a new custom one "Net", or ``partner_id``), an app, a link of
+    that partner and a postback of its attributed installs to ``url``, filtered to it:
+    (world, app id, link code)."""
     world = World(tracker)
     service = tracker.catalog_service
-    partner = service.create_partner(title="Net", utm_sources=["net"], macros={}, params={})
-    tracker.refresh_directory()
+    if partner_id is None:
+        partner = service.create_partner(title="Net", utm_sources=["net"], macros={}, params={})
+        partner_id = str(partner.id)
+        tracker.refresh_directory()
     app_id = world.app()
-    code = world.link(app_id, partner_id=str(partner.id))
+    code = world.link(app_id, partner_id=partner_id)
     fields = dict(
         title="Installs to Net",
         event="install",
         event_name=None,
-        partner_id=str(partner.id),
+        partner_id=partner_id,
         campaign_id=None,
         app_id=None,
         mode="attributed",

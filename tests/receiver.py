@@ -3,12 +3,21 @@ optional delay, and remembers what it got. Served with trio and h11 on 127.0.0.1
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 import h11
 import trio
+
+
+def signed_get(secret: str, url: str) -> str:
+    """The ``X-Tracker-Signature`` an own GET postback to ``url`` carries (docs/postbacks.md),
+    computed here independently of the tracker."""
+    message = f"GET\n{url}\n".encode()
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 @dataclass

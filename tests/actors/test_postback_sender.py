@@ -4,15 +4,13 @@ across a restart, never to a private address unless allowed."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import trio
 
 from tests.attribution_world import World, world_with_postback
-from tests.receiver import Receiver
+from tests.receiver import Receiver, signed_get
 from tracker import DeliveryOutcome, PartnerSpec, PostbackRequest, PostbackTemplate, hookimpl
 from tracker.actors.postback_sender import PostbackSenderActor
 from tracker.bootstrap import Tracker, bootstrap
@@ -214,9 +212,7 @@ async def test_a_postback_with_a_secret_arrives_signed(tracker, clock):
             await sender.aclose()
             nursery.cancel_scope.cancel()
     [got] = receiver.requests
-    message = f"GET\n{attempt.url}\n".encode()
-    expected = "sha256=" + hmac.new(b"s" * 32, message, hashlib.sha256).hexdigest()
-    assert got.headers["x-tracker-signature"] == expected
+    assert got.headers["x-tracker-signature"] == signed_get("s" * 32, attempt.url)
     assert got.headers["x-tracker-postback-id"] == attempt.delivery_id
 
 
@@ -241,29 +237,6 @@ class TokPlugin:
         return DeliveryOutcome(verdict="failed", reason="tok's rule")
 
 
-def tok_world(tracker: Tracker, url: str, **postback) -> tuple[World, str, str]:
-    """An app, a link of the integrated partner ``tok`` and an own postback of its installs,
-    filtered to ``tok``, to ``url``: (world, app id, link code)."""
-    world = World(tracker)
-    app_id = world.app()
-    code = world.link(app_id, partner_id="tok")
-    fields = dict(
-        title="Installs of Tok's users",
-        event="install",
-        event_name=None,
-        partner_id="tok",
-        campaign_id=None,
-        app_id=None,
-        mode="attributed",
-        method="GET",
-        url=url,
-        body=None,
-    )
-    tracker.catalog_service.configure_postback(**{**fields, **postback})
-    tracker.refresh_directory()
-    return world, app_id, code
-
-
 async def test_an_own_postback_filtered_to_a_partner_is_not_that_partners_request(settings, clock):
     receiver = Receiver()
     tracker = bootstrap(settings, clock=clock, extra_plugins=[TokPlugin()])
@@ -271,8 +244,8 @@ async def test_an_own_postback_filtered_to_a_partner_is_not_that_partners_reques
         with trio.fail_after(30):
             async with trio.open_nursery() as nursery:
                 url = await receiver.start(nursery)
-                world, app_id, code = tok_world(
-                    tracker, url + "/own?id={mt_postback_id}", secret="s" * 32
+                world, app_id, code = world_with_postback(
+                    tracker, url + "/own?id={mt_postback_id}", partner_id="tok", secret="s" * 32
                 )
                 _install(world, app_id, code, clock)
                 sender = _sender(tracker, clock)
@@ -286,9 +259,7 @@ async def test_an_own_postback_filtered_to_a_partner_is_not_that_partners_reques
     assert (attempt.verdict, attempt.reason) == ("delivered", "HTTP 200")
     [got] = receiver.requests
     assert urlsplit(got.target).path == "/own"
-    message = f"GET\n{attempt.url}\n".encode()
-    expected = "sha256=" + hmac.new(b"s" * 32, message, hashlib.sha256).hexdigest()
-    assert got.headers["x-tracker-signature"] == expected
+    assert got.headers["x-tracker-signature"] == signed_get("s" * 32, attempt.url)
     # ... and still the partner's delivery: its token lists it.
     assert row["partner_id"] == "tok"
 
