@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from tracker.domain.errors import DomainError
-from tracker.domain.rules import check_currency, check_day, check_timezone
+from tracker.domain.rules import check_currency, check_day, check_no_nul, check_timezone
 
 UNASSIGNED = "(unassigned)"
 QUARTER = timedelta(minutes=15)
@@ -83,9 +83,7 @@ class ReportQuery(msgspec.Struct, frozen=True, kw_only=True):
         check_day("from", self.start)
         check_day("to", self.end)
         for name in ("app_id", "campaign_id", "partner_id", "link_code"):
-            value = getattr(self, name)
-            if value is not None and "\x00" in value:
-                raise DomainError(name, "must not hold a NUL character")
+            check_no_nul(name, getattr(self, name))
         if self.end < self.start:
             raise DomainError("to", "must not be before from")
         if (self.end - self.start).days > 3660:

@@ -23,6 +23,9 @@ DAY_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3})-"
 # An amount of money set through the API (a rate, a percent, a correction): under 10**12, so a
 # report's sums stay within Decimal's 28 digits at six places.
 MAX_AMOUNT_DIGITS = 12
+# What one event may add to the report counters (a revenue, a link cost): they sum exactly, up
+# to about 9.2 * 10**12 per cell (tracker/projections/tables.py).
+MAX_EVENT_AMOUNT = Decimal(10**9)
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 TIMEZONES = frozenset(available_timezones()) | {"UTC"}
 
@@ -94,6 +97,12 @@ def _check_host(field: str, host: str, *, bracketed: bool) -> None:
             ipaddress.IPv4Address(name.removesuffix("."))
         except ValueError:
             raise DomainError(field, f"{host!r} is not an IPv4 address") from None
+
+
+def check_no_nul(field: str, text: str | None) -> None:
+    """The views keep names and ids in text columns, and PostgreSQL refuses NUL in text."""
+    if text is not None and "\x00" in text:
+        raise DomainError(field.replace("\x00", "\\u0000"), "holds a NUL character")
 
 
 def check_day(field: str, value: date) -> date:

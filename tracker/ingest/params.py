@@ -14,12 +14,12 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from tracker.domain.errors import DomainError
-from tracker.domain.rules import check_currency
+from tracker.domain.rules import MAX_EVENT_AMOUNT, check_currency
 
 MAX_VALUE_LENGTH = 1024
 MAX_PARAMS = 64
 MAX_QUERY_LENGTH = 16384
-MAX_COST_VALUE = Decimal("1000000000")
+MAX_COST_VALUE = MAX_EVENT_AMOUNT
 DEFAULT_COST_CURRENCY = "USD"
 COST_MODELS = ("CPI", "CPC", "CPM")
 

@@ -17,7 +17,7 @@ from msgspec import Meta, Struct
 
 from tracker.domain.errors import DomainError
 from tracker.domain.ingest import DEVICE_ID_FIELDS, SdkEventReceived, SdkEventType
-from tracker.domain.rules import check_currency
+from tracker.domain.rules import MAX_EVENT_AMOUNT, check_currency, check_no_nul
 from tracker.ingest.params import MAX_VALUE_LENGTH, _device_id
 
 SDK_BATCH_MAX = 100
@@ -25,9 +25,7 @@ S2S_BATCH_MAX = 20
 TS_MAX_AGE = timedelta(days=7)
 TS_MAX_SKEW = timedelta(minutes=5)
 MAX_EVENT_PARAMS = 64
-# per event, in its currency: the report counters sum revenue exactly, up to about 9.2 * 10**12
-# per cell (tracker/projections/tables.py)
-MAX_REVENUE = Decimal(10**9)
+MAX_REVENUE = MAX_EVENT_AMOUNT  # per event, in its currency
 
 # What /openapi.json says of these fields is what build_events and params._device_id accept;
 # the rules themselves are checked there, so that each refusal names its field. A pattern ends
@@ -204,22 +202,13 @@ def _revenue(field: str, amount: Decimal) -> Decimal:
 
 
 def _refuse_nul(where: str, e: EventIn) -> None:
-    """No text of an event may hold NUL: the views keep names and ids in text columns, and
-    PostgreSQL refuses NUL in text."""
-    texts = {
-        "event_id": e.event_id,
-        "name": e.name,
-        "ua": e.ua,
-        "referrer": e.referrer,
-        **{f"device.{k}": getattr(e.device, k) for k in DEVICE_ID_FIELDS},
-        "device.instance_id": e.device.instance_id,
-        **{f"params.{k}": f"{k}{v}" for k, v in e.params.items()},
-    }
-    for field, text in texts.items():
-        if text is not None and "\x00" in text:
-            raise DomainError(
-                f"{where}.{field}".replace("\x00", "\\u0000"), "holds a NUL character"
-            )
+    """No text of an event may hold NUL (``check_no_nul``)."""
+    for name in ("event_id", "name", "ua", "referrer"):
+        check_no_nul(f"{where}.{name}", getattr(e, name))
+    for name in (*DEVICE_ID_FIELDS, "instance_id"):
+        check_no_nul(f"{where}.device.{name}", getattr(e.device, name))
+    for name, value in e.params.items():
+        check_no_nul(f"{where}.params.{name}", name + value)
 
 
 def _device(where: str, device: DeviceIn) -> dict[str, str]:
