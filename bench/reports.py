@@ -255,20 +255,18 @@ def main() -> None:
             # As `tracker serve` and `tracker worker` do once started, before their projector
             # runs: what lives for the process's lifetime leaves the collector's sight.
             settle_heap_for_serving()
-            projection = tracker.reports.touches
-            tracker.views.drop(projection.name)
-            rebuilt = timed_catch_up(tracker, projection)
-            print(
-                f"rebuild touch_counts from zero: {args.events / rebuilt:,.0f} events/s "
-                f"({rebuilt:.1f} s)"
-            )
-            counters = tracker.reports.conversions
-            tracker.views.drop(counters.name)
-            converted = timed_catch_up(tracker, counters)
-            print(
-                f"rebuild conversion_counts from zero: {conversions / converted:,.0f} events/s "
-                f"({converted:.1f} s)"
-            )
+            seconds = []
+            for projection, count, shown in (
+                (tracker.reports.touches, args.events, "touch_counts"),
+                (tracker.reports.conversions, conversions, "conversion_counts"),
+            ):
+                tracker.views.drop(projection.name)
+                seconds.append(timed_catch_up(tracker, projection))
+                print(
+                    f"rebuild {shown} from zero: {count / seconds[-1]:,.0f} events/s "
+                    f"({seconds[-1]:.1f} s)"
+                )
+            rebuilt, converted = seconds
             both = args.events + conversions
             print(
                 f"both report projections: {both:,} events, "

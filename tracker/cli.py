@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+from datetime import date
 
 import trio
 
@@ -103,21 +104,20 @@ def _partners() -> int:
     return 0
 
 
-REPORT_FIELDS = (
-    "tz",
-    "currency",
-    "dimensions",
-    "metrics",
-    "app_id",
-    "campaign_id",
-    "partner_id",
-    "link_code",
-)
+REPORT_FILTERS = ("app_id", "campaign_id", "partner_id", "link_code")
+REPORT_FIELDS = ("tz", "currency", "dimensions", "metrics", *REPORT_FILTERS)
+
+
+def _day(field: str, value: str) -> date:
+    from tracker.domain.errors import DomainError
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:
-    from datetime import date
-
     import msgspec
 
     from tracker.bootstrap import bootstrap
@@ -127,12 +127,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     given = {k: v for k, v in vars(args).items() if v is not None}
     fields = {k: given[k] for k in REPORT_FIELDS if k in given}
     try:
-        for name, value in (("from", args.from_), ("to", args.to)):
-            try:
-                fields["start" if name == "from" else "end"] = date.fromisoformat(value)
-            except ValueError:
-                raise DomainError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
-        query = report_query(**fields)
+        query = report_query(start=_day("from", args.from_), end=_day("to", args.to), **fields)
     except DomainError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -181,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--currency", help="ISO 4217 (default USD)")
     report.add_argument("--dimensions", help="e.g. day,campaign")
     report.add_argument("--metrics", help="e.g. clicks,installs,campaign_cost,roi")
-    for name in REPORT_FIELDS[4:]:
+    for name in REPORT_FILTERS:
         report.add_argument(f"--{name.replace('_', '-')}", dest=name)
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     token = sub.add_parser("token", help="manage API tokens")
