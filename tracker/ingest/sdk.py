@@ -19,6 +19,7 @@ from tracker.domain.errors import DomainError
 from tracker.domain.ingest import DEVICE_ID_FIELDS, SdkEventReceived, SdkEventType
 from tracker.domain.rules import MAX_EVENT_AMOUNT, check_currency, check_no_nul
 from tracker.ingest.params import MAX_VALUE_LENGTH, _device_id
+from tracker.schema_rules import given, strings, when
 
 SDK_BATCH_MAX = 100
 S2S_BATCH_MAX = 20
@@ -52,25 +53,16 @@ AndroidId = _id(pattern=ANDROID_ID_PATTERN)
 Oaid = _id(pattern=OAID_PATTERN)
 
 
-def _given(field: str, *types: str, **schema: Any) -> dict[str, Any]:
-    kind = types[0] if len(types) == 1 else list(types)
-    return {"required": [field], "properties": {field: {"type": kind, **schema}}}
-
-
-def _if_type(event_type: str, then: dict[str, Any]) -> dict[str, Any]:
-    return {"if": {"properties": {"type": {"const": event_type}}}, "then": then}
-
-
 class DeviceIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """At least one id; an advertising id of zeros only (limited ad tracking) is dropped and
     does not count."""
 
     json_schema_rules: ClassVar[dict[str, Any]] = {
         "anyOf": [
-            _given("instance_id", "string"),
-            _given("android_id", "string"),
+            given("instance_id", "string"),
+            given("android_id", "string"),
             *(
-                _given(field, "string", **{"not": {"pattern": ZEROS_PATTERN}})
+                given(field, "string", **{"not": {"pattern": ZEROS_PATTERN}})
                 for field in DEVICE_ID_FIELDS
                 if field != "android_id"
             ),
@@ -103,10 +95,10 @@ class EventIn(Struct, kw_only=True, forbid_unknown_fields=True):
             },
         },
         "allOf": [
-            _if_type("install", {"properties": {"device": _given("instance_id", "string")}}),
-            _if_type("custom", _given("name", "string")),
-            _if_type("purchase", _given("revenue", "string", "number")),
-            {"if": _given("revenue", "string", "number"), "then": _given("currency", "string")},
+            when({"type": "install"}, {"properties": {"device": strings("instance_id")}}),
+            when({"type": "custom"}, strings("name")),
+            when({"type": "purchase"}, given("revenue", "string", "number")),
+            {"if": given("revenue", "string", "number"), "then": strings("currency")},
         ],
     }
 

@@ -30,6 +30,7 @@ from tracker.domain.catalog.vocabulary import (
 )
 from tracker.domain.errors import DomainError
 from tracker.domain.rules import DAY_PATTERN, EARLIEST_DAY, LATEST_DAY, MAX_AMOUNT_DIGITS
+from tracker.schema_rules import given, strings, when
 from tracker.web.openapi import ref
 
 
@@ -233,40 +234,16 @@ class LinkPatch(Struct, forbid_unknown_fields=True):
     deep_link: Annotated[str, Meta(max_length=4096)] | None = None
 
 
-def _when(field: str, values: list[str], *required: str) -> dict[str, Any]:
-    """JSON Schema: when ``field`` is one of ``values``, the ``required`` fields are strings."""
-    return {
-        "if": {"properties": {field: {"enum": values}}, "required": [field]},
-        "then": {
-            "required": list(required),
-            "properties": {name: {"type": "string"} for name in required},
-        },
-    }
-
-
 class TariffIn(Struct, forbid_unknown_fields=True):
     """A CPA tariff names its target and rate (a custom_event target its event_name), a CPC
     or CPM tariff its rate, a revshare tariff its percent (at most 100)."""
 
     json_schema_rules: ClassVar[dict[str, Any]] = {
         "allOf": [
-            _when("model", ["cpa"], "target", "rate"),
-            _when("model", ["cpc", "cpm"], "rate"),
-            _when("model", ["revshare"], "percent"),
-            {
-                "if": {"properties": {"model": {"const": "revshare"}}},
-                "then": {"properties": {"percent": {"pattern": PERCENT_PATTERN}}},
-            },
-            {
-                "if": {
-                    "properties": {"model": {"const": "cpa"}, "target": {"const": "custom_event"}},
-                    "required": ["model", "target"],
-                },
-                "then": {
-                    "required": ["event_name"],
-                    "properties": {"event_name": {"type": "string"}},
-                },
-            },
+            when({"model": "cpa"}, strings("target", "rate")),
+            when({"model": ["cpc", "cpm"]}, strings("rate")),
+            when({"model": "revshare"}, given("percent", "string", pattern=PERCENT_PATTERN)),
+            when({"model": "cpa", "target": "custom_event"}, strings("event_name")),
         ]
     }
 
